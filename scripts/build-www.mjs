@@ -1,0 +1,54 @@
+// Bundles the page into www/dist/ from www/src/ and wasm-pack's pkg/:
+//   app.js, app.css            the page (classic script: it also runs from file://)
+//   latent_lab_bg.wasm         fetched over HTTP
+//   embedded-wasm.js,          the same bytes (gzip, base64) as classic scripts, for file://,
+//   embedded-dataset.js        where Chromium blocks fetch
+// The worker is bundled first and its source inlined into app.js, to be started from a Blob.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const www = join(root, 'www');
+const dist = join(www, 'dist');
+mkdirSync(dist, { recursive: true });
+
+const common = {
+  bundle: true,
+  format: 'iife',
+  target: 'chrome113',
+  minify: true,
+  legalComments: 'eof',
+  // wasm-bindgen's glue mentions import.meta.url only for a default path we never use: the
+  // compiled module is always passed in.
+  logOverride: { 'empty-import-meta': 'silent' },
+};
+
+const worker = await build({ ...common, entryPoints: [join(www, 'src', 'worker.js')], write: false });
+await build({
+  ...common,
+  entryPoints: [join(www, 'src', 'main.js')],
+  outfile: join(dist, 'app.js'),
+  define: { __WORKER_SOURCE__: JSON.stringify(worker.outputFiles[0].text) },
+});
+
+const wasm = join(root, 'pkg', 'latent_lab_bg.wasm');
+copyFileSync(wasm, join(dist, 'latent_lab_bg.wasm'));
+const embed = (asset, bytes) => {
+  const base64 = gzipSync(bytes, { level: 9 }).toString('base64');
+  writeFileSync(
+    join(dist, `embedded-${asset}.js`),
+    `(globalThis.LATENT_LAB_EMBEDDED ??= {}).${asset} = "${base64}";\n`,
+  );
+};
+embed('wasm', readFileSync(wasm));
+embed('dataset', readFileSync(join(www, 'data', 'mnist-10k.bin')));
+
+const size = (path) => {
+  const bytes = readFileSync(path);
+  return `${(bytes.length / 1e6).toFixed(2)} MB raw, ${(gzipSync(bytes, { level: 9 }).length / 1e6).toFixed(2)} MB gzipped`;
+};
+for (const file of ['latent_lab_bg.wasm', 'app.js', 'app.css']) console.log(`www/dist/${file}: ${size(join(dist, file))}`);
+console.log(`www/data/mnist-10k.bin: ${size(join(www, 'data', 'mnist-10k.bin'))}`);

@@ -1,0 +1,60 @@
+//! Which device runs the model. burn 0.22 picks the backend through [`Device`] at run time, so
+//! the rest of the crate never names one; this is the only place that does.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+/// The backends a person can choose between in the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// burn-wgpu: WebGPU in a browser, Vulkan/Metal/DX12 natively.
+    Webgpu,
+    /// burn's CPU backend, compiled to wasm in the browser.
+    Cpu,
+}
+
+impl BackendKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            BackendKind::Webgpu => "WebGPU",
+            BackendKind::Cpu => CPU_LABEL,
+        }
+    }
+}
+
+/// The CPU backend, chosen explicitly (never `Device::default()`): NdArray trained this model
+/// 17% faster than Flex in Chromium's wasm (6.9 against 5.9 steps/s, README's Backends section),
+/// though burn 0.22 deprecates it in Flex's favour.
+pub fn cpu_device() -> Device {
+    #[allow(deprecated)]
+    Device::ndarray()
+}
+
+const CPU_LABEL: &str = "CPU (burn ndarray, wasm)";
+
+/// A wgpu runtime can be initialised once per process (once per page in a browser); a second
+/// init fails, so the first device is kept and cloned.
+static GPU_DEVICE: Mutex<Option<Device>> = Mutex::new(None);
+
+/// The WebGPU device (Vulkan natively), initialised on first use.
+pub async fn gpu_device() -> Result<Device, String> {
+    if let Some(device) = GPU_DEVICE.lock().map_err(|e| e.to_string())?.as_ref() {
+        return Ok(device.clone());
+    }
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| format!("WebGPU is not available: {e}"))?;
+    *GPU_DEVICE.lock().map_err(|e| e.to_string())? = Some(device.clone());
+    Ok(device)
+}
+
+/// The device of the given kind.
+pub async fn device(kind: BackendKind) -> Result<Device, String> {
+    match kind {
+        BackendKind::Webgpu => gpu_device().await,
+        BackendKind::Cpu => Ok(cpu_device()),
+    }
+}

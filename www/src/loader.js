@@ -1,0 +1,48 @@
+// Gets the bytes the page needs: the wasm module and the dataset. Over HTTP they are fetched;
+// opened from disk (file://), where Chromium blocks fetch, they come from classic scripts the
+// build writes with the bytes embedded (gzip, base64), which file:// pages may load.
+
+/** @typedef {'wasm' | 'dataset'} Asset */
+
+const URLS = { wasm: 'dist/latent_lab_bg.wasm', dataset: 'data/mnist-10k.bin' };
+
+/**
+ * @param {Asset} asset
+ * @returns {Promise<ArrayBuffer>}
+ */
+export async function loadBytes(asset) {
+  if (location.protocol === 'file:') return embeddedBytes(asset);
+  const response = await fetch(URLS[asset]);
+  if (!response.ok) throw new Error(`${URLS[asset]}: HTTP ${response.status}. Run scripts/demo.sh to build the page.`);
+  return response.arrayBuffer();
+}
+
+/** Compiles the wasm module once; the main thread and the worker both instantiate it. */
+export async function compileWasm() {
+  if (location.protocol !== 'file:' && WebAssembly.compileStreaming) {
+    const response = fetch(URLS.wasm).then((r) => {
+      if (!r.ok) throw new Error(`${URLS.wasm}: HTTP ${r.status}. Run scripts/demo.sh to build the page.`);
+      return r;
+    });
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await loadBytes('wasm'));
+}
+
+/** @param {Asset} asset */
+async function embeddedBytes(asset) {
+  const src = `dist/embedded-${asset}.js`;
+  await new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`${src} is missing. Run scripts/demo.sh to build the page.`));
+    document.head.append(script);
+  });
+  const base64 = globalThis.LATENT_LAB_EMBEDDED?.[asset];
+  if (!base64) throw new Error(`${src} did not define the ${asset} bytes`);
+  delete globalThis.LATENT_LAB_EMBEDDED[asset];
+  const gzipped = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const stream = new Blob([gzipped]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return new Response(stream).arrayBuffer();
+}

@@ -1,0 +1,83 @@
+// The live ELBO plot: −ELBO, reconstruction and KL in nats per image against epochs, for the
+// training batches (solid) and the held-out digits (dashed, with points). uPlot draws it; the
+// y axis is logarithmic so the ~540-nat start and a ~20-nat KL stay readable together.
+
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+const TERMS = [
+  { key: 'negativeElbo', name: '−ELBO', color: '#1d2330' },
+  { key: 'reconstruction', name: 'reconstruction', color: '#2f5bd3' },
+  { key: 'kl', name: 'KL', color: '#d9822b' },
+];
+const SPLITS = [
+  { key: 'train', name: 'train', dash: undefined, points: false },
+  { key: 'heldout', name: 'held out', dash: [6, 4], points: true },
+];
+
+export class ElboPlot {
+  /** @param {HTMLElement} container */
+  constructor(container) {
+    this.container = container;
+    this.series = SPLITS.flatMap((split) => TERMS.map((term) => ({ split: split.key, term: term.key })));
+    this.clear();
+    this.plot = new uPlot(
+      {
+        width: this.width(),
+        height: 300,
+        scales: { x: { time: false }, y: { distr: 3 } },
+        axes: [{ label: 'epochs' }, { label: 'nats per image', size: 60 }],
+        legend: { live: false },
+        cursor: { drag: { x: false, y: false } },
+        series: [
+          { label: 'epoch' },
+          ...SPLITS.flatMap((split) =>
+            TERMS.map((term) => ({
+              label: `${split.name} ${term.name}`,
+              stroke: term.color,
+              width: split.points ? 1.5 : 2,
+              dash: split.dash,
+              spanGaps: true,
+              points: { show: split.points, size: 5 },
+              value: (u, v) => (v == null ? '–' : v.toFixed(1)),
+            })),
+          ),
+        ],
+      },
+      this.data,
+      container,
+    );
+    new ResizeObserver(() => this.plot.setSize({ width: this.width(), height: 300 })).observe(container);
+  }
+
+  width() {
+    return Math.max(200, this.container.clientWidth);
+  }
+
+  clear() {
+    /** @type {{train: object[], heldout: object[]}} every plotted point, by split */
+    this.history = { train: [], heldout: [] };
+    this.data = [[], ...this.series.map(() => [])];
+    this.plot?.setData(this.data);
+  }
+
+  /**
+   * Adds one point of one split; the other split's series get a gap there.
+   * @param {'train' | 'heldout'} split
+   * @param {number} epoch
+   * @param {{negativeElbo: number, reconstruction: number, kl: number}} figures
+   */
+  add(split, epoch, { negativeElbo, reconstruction, kl }) {
+    const point = { epoch, negativeElbo, reconstruction, kl };
+    this.history[split].push(point);
+    this.data[0].push(epoch);
+    this.series.forEach((s, i) => this.data[i + 1].push(s.split === split ? point[s.term] : null));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      requestAnimationFrame(() => {
+        this.scheduled = false;
+        this.plot.setData(this.data);
+      });
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// The main thread's side of the training worker: starts it and speaks its protocol (see
+// worker.js). The worker's code is bundled into this page's script by the build, and started
+// from a Blob, which works over HTTP and from file:// alike.
+
+/* global __WORKER_SOURCE__ */
+
+export class TrainingSession {
+  /**
+   * @param {WebAssembly.Module} module the compiled wasm, shared with the worker
+   * @param {{dataset: ArrayBuffer, backend: string, latentSize: number, weights?: Uint8Array}} start
+   * @param {{
+   *   status: (state: string, backend: {kind: string, label: string}) => void,
+   *   steps: (stats: object, stepsPerSecond: number) => void,
+   *   heldout: (progress: object, stats: object) => void,
+   *   weights: (bytes: Uint8Array, progress: object) => void,
+   *   error: (message: string) => void,
+   * }} on
+   */
+  constructor(module, start, on) {
+    const url = URL.createObjectURL(new Blob([__WORKER_SOURCE__], { type: 'text/javascript' }));
+    this.worker = new Worker(url, { name: 'latent-lab trainer' });
+    URL.revokeObjectURL(url);
+    this.worker.onmessage = ({ data }) => {
+      switch (data.type) {
+        case 'status': return on.status(data.state, data.backend);
+        case 'steps': return on.steps(data.stats, data.stepsPerSecond);
+        case 'heldout': return on.heldout(data.progress, data.stats);
+        case 'weights': return on.weights(data.bytes, data.progress);
+        case 'error': return on.error(data.message);
+      }
+    };
+    this.worker.onerror = (e) => on.error(`The training worker failed: ${e.message}`);
+    const transfer = [start.dataset];
+    const weights = start.weights?.slice().buffer;
+    if (weights) transfer.push(weights);
+    this.worker.postMessage({ type: 'init', module, ...start, weights }, transfer);
+  }
+
+  train() { this.worker.postMessage({ type: 'train' }); }
+  pause() { this.worker.postMessage({ type: 'pause' }); }
+  /** Fresh weights of the given latent size, and the step count back to 0. */
+  reset(latentSize) { this.worker.postMessage({ type: 'reset', latentSize }); }
+  /** Moves training, weights and all, to another backend. */
+  switchBackend(backend) { this.worker.postMessage({ type: 'backend', backend }); }
+}
