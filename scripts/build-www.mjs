@@ -2,13 +2,15 @@
 //   app.js, app.css            the page (classic script: it also runs from file://)
 //   latent_lab_bg.wasm         fetched over HTTP
 //   embedded-wasm.js,          the same bytes (gzip, base64) as classic scripts, for file://,
-//   embedded-dataset.js        where Chromium blocks fetch
+//   embedded-dataset.js,       where Chromium blocks fetch
+//   embedded-model-*.js
 // The worker is bundled first and its source inlined into app.js, to be started from a Blob.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { SHIPPED_LATENT_SIZES } from '../www/src/loader.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const www = join(root, 'www');
@@ -40,15 +42,16 @@ const embed = (asset, bytes) => {
   const base64 = gzipSync(bytes, { level: 9 }).toString('base64');
   writeFileSync(
     join(dist, `embedded-${asset}.js`),
-    `(globalThis.LATENT_LAB_EMBEDDED ??= {}).${asset} = "${base64}";\n`,
+    `(globalThis.LATENT_LAB_EMBEDDED ??= {})[${JSON.stringify(asset)}] = "${base64}";\n`,
   );
 };
 embed('wasm', readFileSync(wasm));
 embed('dataset', readFileSync(join(www, 'data', 'mnist-10k.bin')));
+for (const latent of SHIPPED_LATENT_SIZES) embed(`model-${latent}`, readFileSync(join(www, 'models', `latent-${latent}.bpk`)));
 
 const size = (path) => {
   const bytes = readFileSync(path);
   return `${(bytes.length / 1e6).toFixed(2)} MB raw, ${(gzipSync(bytes, { level: 9 }).length / 1e6).toFixed(2)} MB gzipped`;
 };
 for (const file of ['latent_lab_bg.wasm', 'app.js', 'app.css']) console.log(`www/dist/${file}: ${size(join(dist, file))}`);
-console.log(`www/data/mnist-10k.bin: ${size(join(www, 'data', 'mnist-10k.bin'))}`);
+for (const file of ['data/mnist-10k.bin', ...SHIPPED_LATENT_SIZES.map((l) => `models/latent-${l}.bpk`)]) console.log(`www/${file}: ${size(join(www, file))}`);

@@ -4,6 +4,14 @@
 use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+/// The decoder's distribution p(x|z).
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Likelihood {
+    /// Bernoulli over each pixel's grey level: the decoder outputs logits and the
+    /// reconstruction term is the binary cross-entropy.
+    Bernoulli,
+}
+
 /// Architecture of the [`Vae`].
 #[derive(Config, Debug, PartialEq)]
 pub struct VaeConfig {
@@ -19,19 +27,34 @@ pub struct VaeConfig {
     /// Slope of LeakyReLU for negative inputs.
     #[config(default = 0.2)]
     pub negative_slope: f64,
+    /// The decoder's likelihood.
+    #[config(default = "Likelihood::Bernoulli")]
+    pub likelihood: Likelihood,
 }
 
 impl VaeConfig {
     /// Largest latent size the page and the weights loader accept: beyond it the sliders stop
     /// being something a person can drag, and the model stops being this demo's.
     pub const MAX_LATENT_SIZE: usize = 64;
+    /// Widest hidden layer accepted, so that a weights file cannot ask for gigabytes.
+    pub const MAX_HIDDEN_SIZE: usize = 2048;
+    /// The images are MNIST's 28 × 28.
+    pub const IMAGE_PIXELS: usize = 28 * 28;
 
     /// Checks the sizes before any tensor is allocated, so bad input gives a message, not a panic.
     pub fn validate(&self) -> Result<(), String> {
-        if self.input_size == 0 || self.hidden_size == 0 {
+        if self.input_size != Self::IMAGE_PIXELS {
             return Err(format!(
-                "input and hidden sizes must be positive (got {} and {})",
-                self.input_size, self.hidden_size
+                "the model must take {} pixels (28 × 28), not {}",
+                Self::IMAGE_PIXELS,
+                self.input_size
+            ));
+        }
+        if self.hidden_size == 0 || self.hidden_size > Self::MAX_HIDDEN_SIZE {
+            return Err(format!(
+                "hidden size must be between 1 and {} (got {})",
+                Self::MAX_HIDDEN_SIZE,
+                self.hidden_size
             ));
         }
         if self.latent_size == 0 || self.latent_size > Self::MAX_LATENT_SIZE {

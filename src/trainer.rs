@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::MnistSplit;
 use crate::elbo::ElboTerms;
 use crate::model::{Vae, VaeConfig};
-use crate::weights::{self, Weights};
+use crate::weights::{self, Precision, Weights};
 
 /// Hyper-parameters of a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -58,7 +58,7 @@ pub struct ElboStats {
 }
 
 impl ElboStats {
-    fn new(reconstruction: f64, kl: f64) -> Self {
+    pub fn new(reconstruction: f64, kl: f64) -> Self {
         Self {
             reconstruction,
             kl,
@@ -143,6 +143,7 @@ impl Trainer {
         }
         let device = device.clone().autodiff();
         device.seed(seed);
+        let progress = initial.as_ref().and_then(|w| w.progress);
         let model = match initial {
             Some(weights) => weights.into_model(&device)?,
             None => config.model.init(&device),
@@ -161,6 +162,9 @@ impl Trainer {
             optimizer,
         };
         trainer.order.shuffle(&mut trainer.rng);
+        if let Some(progress) = progress {
+            trainer.resume_progress(progress);
+        }
         Ok(trainer)
     }
 
@@ -172,9 +176,14 @@ impl Trainer {
         self.progress
     }
 
-    /// Carries the step count over from an earlier trainer (after a backend switch), so the
-    /// plot's x axis keeps going.
-    pub fn resume_progress(&mut self, progress: Progress) {
+    /// Optimizer steps in one pass over the training split (the remainder is dropped).
+    pub fn steps_per_epoch(&self) -> usize {
+        self.order.len() / self.config.batch_size
+    }
+
+    /// Carries the step count over from the weights a trainer starts from, so the plot's x axis
+    /// keeps going after a backend switch or a reload.
+    fn resume_progress(&mut self, progress: Progress) {
         self.progress = progress;
         let len = self.order.len() as f64;
         self.cursor = ((progress.epoch_fraction * len) as usize).min(self.order.len());
@@ -240,9 +249,15 @@ impl Trainer {
         evaluate(&self.model.valid(), &self.heldout_images).await
     }
 
-    /// The current weights as a weights file.
-    pub async fn export_weights(&self) -> Result<Vec<u8>, String> {
-        weights::export(&self.model.valid(), &self.config.model).await
+    /// The current weights and progress as a weights file.
+    pub async fn export_weights(&self, precision: Precision) -> Result<Vec<u8>, String> {
+        weights::export(
+            &self.model.valid(),
+            &self.config.model,
+            Some(&self.progress),
+            precision,
+        )
+        .await
     }
 }
 

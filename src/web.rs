@@ -15,7 +15,7 @@ use crate::backend::{self, BackendKind};
 use crate::data::MnistSplit;
 use crate::model::{Vae, VaeConfig};
 use crate::trainer::{Trainer, TrainerConfig};
-use crate::weights::{self, Weights};
+use crate::weights::{Precision, Weights};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -64,7 +64,8 @@ pub struct TrainerHandle {
 impl TrainerHandle {
     /// Starts a trainer. `options`: `{ backend: "webgpu" | "cpu", latentSize, learningRate?,
     /// batchSize? }`; `dataset`: the bytes of `mnist-10k.bin`; `weights`: a weights file to start
-    /// from (after a backend switch), or nothing for fresh weights.
+    /// from (its latent size wins over `latentSize`, and its step count is carried on), or
+    /// nothing for fresh weights.
     pub async fn create(
         options: JsValue,
         dataset: Vec<u8>,
@@ -72,7 +73,15 @@ impl TrainerHandle {
     ) -> Result<TrainerHandle, JsError> {
         let options: TrainerOptions = serde_wasm_bindgen::from_value(options)
             .map_err(|e| js_error(format!("bad trainer options: {e}")))?;
-        let mut config = TrainerConfig::new(VaeConfig::new().with_latent_size(options.latent_size));
+        let initial = weights
+            .map(|bytes| Weights::parse(&bytes))
+            .transpose()
+            .map_err(js_error)?;
+        let model = match &initial {
+            Some(weights) => weights.config.clone(),
+            None => VaeConfig::new().with_latent_size(options.latent_size),
+        };
+        let mut config = TrainerConfig::new(model);
         if let Some(lr) = options.learning_rate {
             config.learning_rate = lr;
         }
@@ -80,16 +89,17 @@ impl TrainerHandle {
             config.batch_size = batch;
         }
         let data = MnistSplit::parse(&dataset).map_err(js_error)?;
-        let initial = weights
-            .map(|bytes| Weights::parse(&bytes))
-            .transpose()
-            .map_err(js_error)?;
         let device = backend::device(options.backend).await.map_err(js_error)?;
         let trainer = Trainer::new(config, &data, &device, fresh_seed()?, initial).map_err(js_error)?;
         Ok(Self {
             trainer,
             backend: options.backend,
         })
+    }
+
+    #[wasm_bindgen(getter, js_name = latentSize)]
+    pub fn latent_size(&self) -> usize {
+        self.trainer.config().model.latent_size
     }
 
     /// `{ kind, label }` of the backend this trainer runs on.
@@ -118,18 +128,13 @@ impl TrainerHandle {
         to_js(&self.trainer.progress())
     }
 
-    /// Carries progress over from the trainer this one replaces.
-    #[wasm_bindgen(js_name = resumeProgress)]
-    pub fn resume_progress(&mut self, progress: JsValue) -> Result<(), JsError> {
-        let progress = serde_wasm_bindgen::from_value(progress).map_err(js_error)?;
-        self.trainer.resume_progress(progress);
-        Ok(())
-    }
-
-    /// The current weights as a weights file.
+    /// The current weights and step count as a weights file (f32, exact).
     #[wasm_bindgen(js_name = exportWeights)]
     pub async fn export_weights(&self) -> Result<Vec<u8>, JsError> {
-        self.trainer.export_weights().await.map_err(js_error)
+        self.trainer
+            .export_weights(Precision::F32)
+            .await
+            .map_err(js_error)
     }
 }
 
@@ -143,15 +148,15 @@ pub struct Viewer {
 
 #[wasm_bindgen]
 impl Viewer {
-    /// A viewer with fresh random weights of the given latent size.
+    /// A viewer of the model in a weights file; a new model means a new viewer, so a bad file
+    /// never touches the one on screen.
     #[wasm_bindgen(constructor)]
-    pub fn new(latent_size: usize) -> Result<Viewer, JsError> {
-        let config = VaeConfig::new().with_latent_size(latent_size);
-        config.validate().map_err(js_error)?;
+    pub fn new(weights: &[u8]) -> Result<Viewer, JsError> {
         let device = backend::cpu_device();
-        device.seed(fresh_seed()?);
+        let weights = Weights::parse(weights).map_err(js_error)?;
+        let config = weights.config.clone();
         Ok(Self {
-            model: config.init(&device),
+            model: weights.into_model(&device).map_err(js_error)?,
             config,
             device,
         })
@@ -160,22 +165,6 @@ impl Viewer {
     #[wasm_bindgen(getter, js_name = latentSize)]
     pub fn latent_size(&self) -> usize {
         self.config.latent_size
-    }
-
-    /// Replaces the weights with those of a weights file. On any error the current model stays.
-    #[wasm_bindgen(js_name = loadWeights)]
-    pub fn load_weights(&mut self, bytes: &[u8]) -> Result<(), JsError> {
-        let weights = Weights::parse(bytes).map_err(js_error)?;
-        let config = weights.config.clone();
-        self.model = weights.into_model(&self.device).map_err(js_error)?;
-        self.config = config;
-        Ok(())
-    }
-
-    /// The current weights as a weights file.
-    #[wasm_bindgen(js_name = exportWeights)]
-    pub async fn export_weights(&self) -> Result<Vec<u8>, JsError> {
-        weights::export(&self.model, &self.config).await.map_err(js_error)
     }
 
     /// Pixel probabilities (784, row-major) of the digit at latent point `z`.

@@ -4,22 +4,40 @@
 //! and imports it.
 //!
 //! Metadata keys: `format` = [`FORMAT`], `version` = [`VERSION`], `config` = the [`VaeConfig`]
-//! as JSON. Tensors: one per parameter, named by its module path (`encoder.hidden1.weight`, …),
-//! f32, little-endian.
+//! as JSON (architecture, latent size, likelihood), and optionally `progress` = the training
+//! [`Progress`] as JSON. Tensors: one per parameter, named by its module path
+//! (`encoder.hidden1.weight`, …), little-endian f32, or f16 for the models shipped with the page
+//! (half the bytes; loading widens them to f32).
 
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, DType, Transaction};
+use half::f16;
 
 use crate::model::{Vae, VaeConfig};
+use crate::trainer::Progress;
 
 pub const FORMAT: &str = "latent-lab/vae";
 pub const VERSION: &str = "1";
 
+/// How the tensors are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Exact: what the page exports, and what round-trips bit for bit.
+    F32,
+    /// Half the bytes, for the models shipped with the page.
+    F16,
+}
+
 /// Reads every parameter back in one transaction (the only kind of readback WebGPU allows in a
-/// browser is async) and packs them with the config.
-pub async fn export(model: &Vae, config: &VaeConfig) -> Result<Vec<u8>, String> {
+/// browser is async) and packs them with the config and, when given, the training progress.
+pub async fn export(
+    model: &Vae,
+    config: &VaeConfig,
+    progress: Option<&Progress>,
+    precision: Precision,
+) -> Result<Vec<u8>, String> {
     let mut collector = Collector::default();
     model.visit(&mut collector);
     let data = collector
@@ -32,18 +50,29 @@ pub async fn export(model: &Vae, config: &VaeConfig) -> Result<Vec<u8>, String> 
         .into_iter()
         .zip(data)
         .map(|((name, id), data)| {
+            let data = match precision {
+                Precision::F32 => data,
+                Precision::F16 => data.convert::<f16>(),
+            };
             let (bytes, shape, dtype) = data.into_parts();
             burn_pack::Tensor::new(name, dtype, shape, Some(id.val()), bytes)
         })
         .collect();
-    let config_json = serde_json::to_string(config).map_err(|e| e.to_string())?;
-    let bytes = burn_pack::Writer::new(tensors)
+    let mut writer = burn_pack::Writer::new(tensors)
         .with_metadata("format", FORMAT)
         .with_metadata("version", VERSION)
-        .with_metadata("config", &config_json)
+        .with_metadata("config", &to_json(config)?);
+    if let Some(progress) = progress {
+        writer = writer.with_metadata("progress", &to_json(progress)?);
+    }
+    let bytes = writer
         .into_bytes()
         .map_err(|e| format!("packing the weights failed: {e}"))?;
     Ok(bytes.to_vec())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| e.to_string())
 }
 
 #[derive(Default)]
@@ -73,6 +102,8 @@ impl ModuleVisitor for Collector {
 /// A parsed and checked weights file, not yet placed on a device.
 pub struct Weights {
     pub config: VaeConfig,
+    /// How far the model had been trained, when the file says.
+    pub progress: Option<Progress>,
     record: ModuleRecord,
 }
 
@@ -80,6 +111,7 @@ impl std::fmt::Debug for Weights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Weights")
             .field("config", &self.config)
+            .field("progress", &self.progress)
             .field("tensors", &self.record.len())
             .finish()
     }
@@ -87,52 +119,67 @@ impl std::fmt::Debug for Weights {
 
 impl Weights {
     /// Checks the container, the format and version, the config, and that every tensor is
-    /// finite f32. Names and shapes are checked against the model in [`Weights::into_model`].
+    /// finite f32 or f16. Names and shapes are checked against the model in
+    /// [`Weights::into_model`].
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| format!("not a weights file: {e}"))?;
+            .map_err(|e| format!("not a latent-lab weights file ({e})"))?;
         let metadata = reader.metadata();
         let field = |key: &str| {
             metadata
                 .get(key)
-                .ok_or_else(|| format!("weights file has no `{key}` entry"))
+                .ok_or_else(|| format!("not a latent-lab weights file (no `{key}` entry)"))
         };
         if field("format")? != FORMAT {
             return Err(format!(
-                "weights file is of format `{}`, not `{FORMAT}`",
+                "not a latent-lab weights file (format `{}`)",
                 field("format")?
             ));
         }
         if field("version")? != VERSION {
             return Err(format!(
-                "weights file version {} is not supported (this build reads version {VERSION})",
+                "weights file version {} is not supported: this build reads version {VERSION}",
                 field("version")?
             ));
         }
         let config: VaeConfig = serde_json::from_str(field("config")?)
             .map_err(|e| format!("weights file has an unreadable config: {e}"))?;
         config.validate()?;
+        let progress = metadata
+            .get("progress")
+            .map(|json| serde_json::from_str::<Progress>(json))
+            .transpose()
+            .map_err(|e| format!("weights file has unreadable progress: {e}"))?;
         for tensor in reader
             .into_tensors()
             .map_err(|e| format!("weights file is damaged: {e}"))?
         {
             let name = tensor.name.clone();
-            if tensor.dtype != DType::F32 {
-                return Err(format!("tensor `{name}` is {:?}, expected f32", tensor.dtype));
-            }
+            let dtype = tensor.dtype;
             let bytes = tensor
                 .into_bytes()
                 .map_err(|e| format!("tensor `{name}` is damaged: {e}"))?;
-            let finite = bytes
-                .chunks_exact(4)
-                .all(|b| f32::from_le_bytes(b.try_into().unwrap()).is_finite());
+            let finite = match dtype {
+                DType::F32 => bytes
+                    .chunks_exact(4)
+                    .all(|b| f32::from_le_bytes(b.try_into().unwrap()).is_finite()),
+                DType::F16 => bytes
+                    .chunks_exact(2)
+                    .all(|b| f16::from_le_bytes(b.try_into().unwrap()).is_finite()),
+                other => return Err(format!("tensor `{name}` is {other:?}, expected f32 or f16")),
+            };
             if !finite {
                 return Err(format!("tensor `{name}` holds NaN or infinite values"));
             }
         }
         let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| format!("weights file is damaged: {e}"))?;
-        Ok(Self { config, record })
+            .map_err(|e| format!("weights file is damaged: {e}"))?
+            .cast_to_module_dtype();
+        Ok(Self {
+            config,
+            progress,
+            record,
+        })
     }
 
     /// Builds the model on `device`, refusing a file whose tensors do not match the config's
@@ -141,6 +188,6 @@ impl Weights {
         self.config
             .init(device)
             .try_load_record(self.record)
-            .map_err(|e| format!("weights do not fit the model: {e}"))
+            .map_err(|e| format!("weights do not fit the model they declare: {e}"))
     }
 }

@@ -5,7 +5,7 @@ mod common;
 use latent_lab::data::{Images, MnistSplit};
 use latent_lab::model::VaeConfig;
 use latent_lab::trainer::{Trainer, TrainerConfig};
-use latent_lab::weights::Weights;
+use latent_lab::weights::{self, Precision, Weights};
 
 #[test]
 fn loss_falls_on_a_fixed_batch() {
@@ -86,25 +86,42 @@ fn a_short_run_learns_more_than_the_average_digit() {
 }
 
 #[test]
-fn weights_round_trip_bit_exact_and_refuse_damage() {
+fn weights_round_trip_bit_exact_with_the_step_count() {
     let data = common::dataset();
     let config = TrainerConfig::new(VaeConfig::new().with_latent_size(2));
-    let mut trainer = Trainer::new(config, &data, &common::device(), 3, None).unwrap();
+    let mut trainer = Trainer::new(config.clone(), &data, &common::device(), 3, None).unwrap();
     common::block_on(trainer.train_steps(3)).unwrap();
-    let bytes = common::block_on(trainer.export_weights()).unwrap();
+    let bytes = common::block_on(trainer.export_weights(Precision::F32)).unwrap();
 
     let weights = Weights::parse(&bytes).unwrap();
     assert_eq!(weights.config.latent_size, 2);
-    let model = weights.into_model(&common::device()).unwrap();
-    let again = common::block_on(latent_lab::weights::export(&model, &VaeConfig::new().with_latent_size(2))).unwrap();
+    assert_eq!(weights.progress, Some(trainer.progress()));
+    // A trainer started from the file carries on from its step, with the same weights.
+    let resumed = Trainer::new(config, &data, &common::device(), 4, Some(weights)).unwrap();
+    assert_eq!(resumed.progress().step, 3);
+    let again = common::block_on(resumed.export_weights(Precision::F32)).unwrap();
     assert_eq!(bytes, again, "export → import → export is bit-exact");
 
-    let err = Weights::parse(&bytes[..bytes.len() / 2]).unwrap_err();
-    assert!(!err.is_empty());
-    assert!(Weights::parse(b"definitely not weights").is_err());
     // Weights for latent 2 do not load into a latent-20 trainer.
-    let weights = Weights::parse(&bytes).unwrap();
     let other = TrainerConfig::new(VaeConfig::new());
-    let err = Trainer::new(other, &data, &common::device(), 4, Some(weights)).err().unwrap();
+    let err = Trainer::new(other, &data, &common::device(), 5, Some(Weights::parse(&bytes).unwrap()))
+        .err()
+        .unwrap();
     assert!(err.contains("architecture"), "{err}");
+}
+
+#[test]
+fn half_precision_weights_decode_within_rounding() {
+    let device = common::device();
+    let config = VaeConfig::new().with_latent_size(2);
+    let model = config.init(&device);
+    let half = common::block_on(weights::export(&model, &config, None, Precision::F16)).unwrap();
+    let full = common::block_on(weights::export(&model, &config, None, Precision::F32)).unwrap();
+    assert!(half.len() * 10 < full.len() * 6, "{} vs {} bytes", half.len(), full.len());
+    let widened = Weights::parse(&half).unwrap().into_model(&device).unwrap();
+    let z = burn::tensor::Tensor::<2>::from_floats([[0.5, -1.0]], &device);
+    let a = common::values(model.decode_probabilities(z.clone()));
+    let b = common::values(widened.decode_probabilities(z));
+    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    assert!(worst < 2e-3, "f16 weights moved a pixel by {worst}");
 }

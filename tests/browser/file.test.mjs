@@ -5,16 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
-import { canvasPixels, launch, openPage, root, waitForState } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, openPage, root, waitForState } from './harness.mjs';
 
 let browser;
 before(async () => (browser = await launch({ webgpu: false })));
 after(async () => browser?.close());
 
-test('the built page runs from file://', { timeout: 120_000 }, async () => {
+test('the built page runs from file://, shipped model included', { timeout: 120_000 }, async () => {
   const { page, problems } = await openPage(browser, pathToFileURL(join(root, 'www', 'index.html')).href);
   await waitForState(page, 'ready');
   const before = await canvasPixels(page, 'decoded');
+  assert.ok(inkedPixels(before) > 40, 'z = 0 decodes to a digit');
+  assert.match(await page.textContent('#model-note'), /ships with the page/);
   await page.fill('#z1', '-2.5');
   await page.dispatchEvent('#z1', 'input');
   assert.notDeepEqual(await canvasPixels(page, 'decoded'), before);

@@ -72,3 +72,21 @@ export function inkedPixels(rgba) {
   for (let i = 0; i < rgba.length; i += 4) if (rgba[i] < 250) count++;
   return count;
 }
+
+/** Replaces the first occurrence of `from` with `to` (same length) in a weights file. */
+export function patch(bytes, from, to) {
+  const needle = Buffer.from(from, 'latin1');
+  const at = Buffer.from(bytes).indexOf(needle);
+  if (at < 0 || from.length !== to.length) throw new Error(`cannot patch ${from}`);
+  const out = Buffer.from(bytes);
+  out.write(to, at, 'latin1');
+  return out;
+}
+
+/** A weights file with its first tensor value set to NaN (burnpack: 10-byte header, metadata, 256-aligned data). */
+export function withNaN(bytes) {
+  const out = Buffer.from(bytes);
+  const metadata = out.readUInt32LE(6);
+  out.writeFloatLE(NaN, Math.ceil((10 + metadata) / 256) * 256);
+  return out;
+}

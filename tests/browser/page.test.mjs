@@ -51,8 +51,12 @@ for (const mode of [
 
     test('training makes the plotted held-out negative ELBO fall', { timeout: TRAIN_TIMEOUT }, async () => {
       const heldout = () => page.evaluate(() => window.latentLab.plot.history.heldout);
+      // From fresh weights rather than the shipped model, so the fall is unmistakable.
+      await page.click('#reset');
+      await page.waitForFunction(() => window.latentLab.plot.history.heldout[0]?.negativeElbo > 400);
+      await waitForState(page, 'ready');
       const start = await heldout();
-      assert.equal(start.length, 1, 'the untrained model is evaluated once');
+      assert.equal(start.length, 1, 'the fresh model is evaluated once');
       await page.click('#train');
       await waitForState(page, 'training');
       await page.waitForFunction(() => window.latentLab.plot.history.heldout.length >= 3, null, { timeout: TRAIN_TIMEOUT });

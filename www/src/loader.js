@@ -1,20 +1,34 @@
-// Gets the bytes the page needs: the wasm module and the dataset. Over HTTP they are fetched;
+// Gets the bytes the page needs: the wasm module, the dataset and the shipped models. Over HTTP
+// they are fetched;
 // opened from disk (file://), where Chromium blocks fetch, they come from classic scripts the
 // build writes with the bytes embedded (gzip, base64), which file:// pages may load.
 
-/** @typedef {'wasm' | 'dataset'} Asset */
+/** @typedef {'wasm' | 'dataset' | 'model-20' | 'model-2'} Asset */
 
-const URLS = { wasm: 'dist/latent_lab_bg.wasm', dataset: 'data/mnist-10k.bin' };
+const URLS = {
+  wasm: 'dist/latent_lab_bg.wasm',
+  dataset: 'data/mnist-10k.bin',
+  'model-20': 'models/latent-20.bpk',
+  'model-2': 'models/latent-2.bpk',
+};
+
+/** The latent sizes that have a model shipped with the page, trained by the native trainer. */
+export const SHIPPED_LATENT_SIZES = [20, 2];
 
 /**
  * @param {Asset} asset
- * @returns {Promise<ArrayBuffer>}
+ * @returns {Promise<Uint8Array>}
  */
 export async function loadBytes(asset) {
-  if (location.protocol === 'file:') return embeddedBytes(asset);
+  if (location.protocol === 'file:') return new Uint8Array(await embeddedBytes(asset));
   const response = await fetch(URLS[asset]);
   if (!response.ok) throw new Error(`${URLS[asset]}: HTTP ${response.status}. Run scripts/demo.sh to build the page.`);
-  return response.arrayBuffer();
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The model shipped for a latent size. */
+export function loadShippedModel(latentSize) {
+  return loadBytes(`model-${latentSize}`);
 }
 
 /** Compiles the wasm module once; the main thread and the worker both instantiate it. */

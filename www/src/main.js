@@ -1,15 +1,21 @@
 // Wires the page: loads the wasm, puts a CPU viewer on the main thread for the sliders and the
-// drawing pad, and starts the training worker on WebGPU or the CPU.
+// drawing pad, starts the training worker on WebGPU or the CPU, and keeps the work: the model
+// and plot are autosaved, and restored on the next visit.
 
 import init, { Viewer } from '../../pkg/latent_lab.js';
 import { DrawingPad } from './canvas.js';
 import { clearDigit, paintDigit } from './digit.js';
+import { WeightsFiles } from './files.js';
 import { chooseBackend, describeBackend, detectWebGpu } from './gpu.js';
-import { compileWasm, loadBytes } from './loader.js';
+import { SHIPPED_LATENT_SIZES, compileWasm, loadBytes, loadShippedModel } from './loader.js';
 import { ElboPlot } from './plot.js';
 import { TrainingSession } from './session.js';
 import { LatentSliders, samplePrior } from './sliders.js';
+import { clearSession, loadSession, saveSession } from './storage.js';
 import { TrainingControls } from './training.js';
+
+/** How often the model being trained is autosaved. */
+const AUTOSAVE_MS = 3000;
 
 const $ = (id) => document.getElementById(id);
 const statusLine = $('status');
@@ -35,13 +41,30 @@ function attempt(what, call) {
   }
 }
 
+const epochOf = (progress) => progress.epoch + progress.epochFraction;
+const timeOf = (ms) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** The autosave, if it still loads; a damaged one is reported and set aside. */
+function restorable(saved) {
+  if (!saved) return undefined;
+  try {
+    new Viewer(saved.weights).free();
+    return saved;
+  } catch (e) {
+    showError(`The autosaved model could not be restored (${e.message}); starting from the shipped model.`);
+    return undefined;
+  }
+}
+
 async function main() {
   showStatus('Loading the model…');
   const gpu = detectWebGpu();
-  const module = await compileWasm();
+  const [module, saved] = await Promise.all([compileWasm(), loadSession().catch(() => undefined)]);
   await init({ module_or_path: module });
+  const restored = restorable(saved);
+  const startWeights = restored?.weights ?? (await loadShippedModel(20));
 
-  const viewer = new Viewer(20);
+  let viewer = new Viewer(startWeights);
   let drawing = null;
   const decoded = $('decoded');
   const sliders = new LatentSliders($('sliders'), (z) => {
@@ -80,12 +103,17 @@ async function main() {
   $('clear').addEventListener('click', () => pad.clear());
 
   const plot = new ElboPlot($('plot'));
+  const modelNote = $('model-note');
+  if (restored) {
+    plot.restore(restored.history);
+    modelNote.textContent = `Restored the model you were training, autosaved ${timeOf(restored.savedAt)}.`;
+  } else {
+    modelNote.textContent = 'A model trained natively ships with the page; press Train to go on training it here, or start from scratch.';
+  }
+
   const gpuSupport = await gpu;
-  const backend = chooseBackend(gpuSupport);
   showStatus('Loading 10,000 MNIST digits…');
   const dataset = await loadBytes('dataset');
-  const weights = await viewer.exportWeights();
-  const epochOf = (progress) => progress.epoch + progress.epochFraction;
   /** When each chunk of steps ended, for the benchmark. */
   const stepLog = [];
 
@@ -97,58 +125,131 @@ async function main() {
     showStatus(`Training on ${trainingOn.label}. ${training ? 'Training…' : 'Press Train to start.'}${compiling ? ' The first WebGPU step compiles its shaders and can take several seconds.' : ''}`);
   };
 
-  const controls = new TrainingControls({
+  // Autosave: the latest weights from the worker with the plot up to their step, every few
+  // seconds while training and whenever training pauses.
+  let latest = null;
+  let unsaved = false;
+  let saveNextWeights = false;
+  const autosave = async () => {
+    if (!unsaved || !latest) return;
+    unsaved = false;
+    const history = plot.historyUntil(epochOf(latest.progress));
+    try {
+      await saveSession({ weights: latest.bytes, history, savedAt: Date.now() });
+      document.body.dataset.savedStep = String(latest.progress.step);
+    } catch (e) {
+      showError(`Autosave failed (${e.message}); export the weights to keep them.`);
+    }
+  };
+  setInterval(autosave, AUTOSAVE_MS);
+
+  let controls;
+  const files = new WeightsFiles({
+    async exportWeights() {
+      const bytes = await session.exportWeights();
+      return { bytes, name: `latent-lab-latent${viewer.latentSize}-step${latest?.progress.step ?? 0}.bpk` };
+    },
+    importWeights(bytes, name) {
+      // Checked here first, so a bad file changes nothing, not even the training state.
+      const candidate = attempt(`Importing ${name}`, () => new Viewer(bytes));
+      if (!candidate) return;
+      candidate.free();
+      if (!controls.confirmReplace()) return;
+      controls.setState('switching');
+      session.load(bytes);
+      modelNote.textContent = `Loaded ${name}.`;
+    },
+    error: showError,
+  });
+
+  const reset = async (latentSize) => {
+    await clearSession();
+    unsaved = false;
+    modelNote.textContent = `Training from fresh weights, latent size ${latentSize}.`;
+    session.reset(latentSize);
+  };
+  controls = new TrainingControls({
     train: () => {
       alertLine.hidden = true;
       session.train();
     },
     pause: () => session.pause(),
-    reset: (latentSize) => {
-      plot.clear();
-      session.reset(latentSize);
+    reset,
+    // A latent size with a shipped model loads it; any other starts from fresh weights.
+    latentSize: async (latentSize) => {
+      if (!SHIPPED_LATENT_SIZES.includes(latentSize)) return reset(latentSize);
+      session.load(await loadShippedModel(latentSize));
+      modelNote.textContent = `The shipped model with latent size ${latentSize}.`;
+      return undefined;
     },
     switchBackend: (kind) => session.switchBackend(kind),
   });
   controls.setState('starting');
   controls.showLatentSize(viewer.latentSize);
+  controls.trained = Boolean(restored);
+  const lastHeldout = restored?.history.heldout.at(-1);
+  if (lastHeldout) controls.showHeldout(lastHeldout);
 
-  const session = new TrainingSession(module, { dataset, backend, latentSize: viewer.latentSize, weights }, {
-    status(state, info) {
-      controls.setState(state);
-      controls.showBackend(info.kind, info.label, gpuSupport.available);
-      $('backend-note').textContent = describeBackend(gpuSupport, info.kind);
-      document.body.dataset.backend = info.kind;
-      document.body.dataset.state = state;
-      if (trainingOn?.kind !== info.kind) stepsOnBackend = 0;
-      trainingOn = info;
-      showTrainingStatus();
+  const session = new TrainingSession(
+    module,
+    { dataset, backend: chooseBackend(gpuSupport), weights: startWeights, evaluate: !restored },
+    {
+      started(reason, latentSize) {
+        if (reason === 'load' || reason === 'reset') {
+          plot.clear();
+          controls.trained = false;
+        }
+        // An imported or shipped model is kept once it arrives; after a reset, once trained.
+        saveNextWeights = reason === 'load';
+        controls.showLatentSize(latentSize);
+      },
+      status(state, info) {
+        controls.setState(state);
+        controls.showBackend(info.kind, info.label, gpuSupport.available);
+        files.setEnabled(true);
+        $('backend-note').textContent = describeBackend(gpuSupport, info.kind);
+        document.body.dataset.backend = info.kind;
+        document.body.dataset.state = state;
+        if (trainingOn?.kind !== info.kind) stepsOnBackend = 0;
+        trainingOn = info;
+        showTrainingStatus();
+        if (state === 'paused') autosave();
+      },
+      steps(stats, stepsPerSecond) {
+        stepLog.push({ at: performance.now(), step: stats.progress.step });
+        if (++stepsOnBackend === 1) showTrainingStatus();
+        controls.showSteps(stats.progress, stepsPerSecond);
+        plot.add('train', epochOf(stats.progress), stats.train);
+        unsaved = true;
+      },
+      heldout(progress, stats) {
+        controls.showHeldout(stats);
+        plot.add('heldout', epochOf(progress), stats);
+      },
+      weights(bytes, progress) {
+        const next = attempt('Loading the trained weights', () => new Viewer(bytes));
+        if (!next) return;
+        viewer.free();
+        viewer = next;
+        latest = { bytes, progress };
+        if (saveNextWeights) {
+          saveNextWeights = false;
+          unsaved = true;
+        }
+        controls.showProgress(progress);
+        // The digits on screen follow the training model; the sliders stay where the person
+        // put them (at 0 when the latent size changed).
+        sliders.setSize(viewer.latentSize);
+        showDrawing(false);
+        sliders.redraw();
+      },
+      error(message) {
+        showError(message);
+      },
     },
-    steps(stats, stepsPerSecond) {
-      stepLog.push({ at: performance.now(), step: stats.progress.step });
-      if (++stepsOnBackend === 1) showTrainingStatus();
-      controls.showSteps(stats.progress, stepsPerSecond);
-      plot.add('train', epochOf(stats.progress), stats.train);
-    },
-    heldout(progress, stats) {
-      controls.showHeldout(stats);
-      plot.add('heldout', epochOf(progress), stats);
-    },
-    weights(bytes, progress) {
-      if (!attempt('Loading the trained weights', () => (viewer.loadWeights(bytes), true))) return;
-      controls.showProgress(progress);
-      controls.showLatentSize(viewer.latentSize);
-      // The digits on screen follow the training model; the sliders stay where the person put
-      // them (at 0 when the latent size changed).
-      sliders.setSize(viewer.latentSize);
-      showDrawing(false);
-      sliders.redraw();
-    },
-    error(message) {
-      showError(message);
-    },
-  });
+  );
 
-  // What the browser tests read.
+  // What the browser tests and the benchmark read.
   window.latentLab = {
     plot,
     stepLog,

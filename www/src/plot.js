@@ -61,6 +61,22 @@ export class ElboPlot {
     this.plot?.setData(this.data);
   }
 
+  /** Replaces the plot with saved points (an autosave). */
+  restore(history) {
+    this.clear();
+    const points = [
+      ...history.train.map((p) => ['train', p]),
+      ...history.heldout.map((p) => ['heldout', p]),
+    ].sort((a, b) => a[1].epoch - b[1].epoch);
+    for (const [split, point] of points) this.add(split, point.epoch, point);
+  }
+
+  /** The points up to `epoch`: what an autosave of the weights at that epoch goes with. */
+  historyUntil(epoch) {
+    const upTo = (points) => points.filter((p) => p.epoch <= epoch);
+    return { train: upTo(this.history.train), heldout: upTo(this.history.heldout) };
+  }
+
   /**
    * Adds one point of one split; the other split's series get a gap there.
    * @param {'train' | 'heldout'} split

@@ -7,8 +7,10 @@
 export class TrainingSession {
   /**
    * @param {WebAssembly.Module} module the compiled wasm, shared with the worker
-   * @param {{dataset: ArrayBuffer, backend: string, latentSize: number, weights?: Uint8Array}} start
+   * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean}} start
+   *   the model to train first, and whether to evaluate it at once
    * @param {{
+   *   started: (reason: string, latentSize: number) => void,
    *   status: (state: string, backend: {kind: string, label: string}) => void,
    *   steps: (stats: object, stepsPerSecond: number) => void,
    *   heldout: (progress: object, stats: object) => void,
@@ -20,26 +22,48 @@ export class TrainingSession {
     const url = URL.createObjectURL(new Blob([__WORKER_SOURCE__], { type: 'text/javascript' }));
     this.worker = new Worker(url, { name: 'latent-lab trainer' });
     URL.revokeObjectURL(url);
+    /** @type {Map<number, (bytes: Uint8Array) => void>} */
+    this.exports = new Map();
+    this.nextId = 0;
     this.worker.onmessage = ({ data }) => {
       switch (data.type) {
+        case 'started': return on.started(data.reason, data.latentSize);
         case 'status': return on.status(data.state, data.backend);
         case 'steps': return on.steps(data.stats, data.stepsPerSecond);
         case 'heldout': return on.heldout(data.progress, data.stats);
         case 'weights': return on.weights(data.bytes, data.progress);
+        case 'exported': {
+          this.exports.get(data.id)?.(data.bytes);
+          this.exports.delete(data.id);
+          return undefined;
+        }
         case 'error': return on.error(data.message);
       }
     };
     this.worker.onerror = (e) => on.error(`The training worker failed: ${e.message}`);
-    const transfer = [start.dataset];
-    const weights = start.weights?.slice().buffer;
-    if (weights) transfer.push(weights);
-    this.worker.postMessage({ type: 'init', module, ...start, weights }, transfer);
+    const dataset = start.dataset.slice().buffer;
+    const weights = start.weights.slice().buffer;
+    this.worker.postMessage({ type: 'init', module, ...start, dataset, weights }, [dataset, weights]);
   }
 
   train() { this.worker.postMessage({ type: 'train' }); }
   pause() { this.worker.postMessage({ type: 'pause' }); }
   /** Fresh weights of the given latent size, and the step count back to 0. */
   reset(latentSize) { this.worker.postMessage({ type: 'reset', latentSize }); }
+  /** Trains the model of a weights file from now on (checked by the caller first). */
+  load(weights) {
+    const buffer = weights.slice().buffer;
+    this.worker.postMessage({ type: 'load', weights: buffer }, [buffer]);
+  }
   /** Moves training, weights and all, to another backend. */
   switchBackend(backend) { this.worker.postMessage({ type: 'backend', backend }); }
+
+  /** @returns {Promise<Uint8Array>} the exact current weights, as a weights file */
+  exportWeights() {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.exports.set(id, resolve);
+      this.worker.postMessage({ type: 'export', id });
+    });
+  }
 }

@@ -6,12 +6,13 @@ const $ = (id) => document.getElementById(id);
 export class TrainingControls {
   /**
    * @param {{train: () => void, pause: () => void, reset: (latentSize: number) => void,
-   *          switchBackend: (backend: string) => void}} actions
+   *          latentSize: (latentSize: number) => void, switchBackend: (backend: string) => void}} actions
    */
   constructor(actions) {
     this.buttons = { train: $('train'), pause: $('pause'), reset: $('reset') };
     this.latentSize = $('latent-size');
     this.backend = $('backend');
+    /** Whether the model was trained in this tab (or restored from its autosave). */
     this.trained = false;
     this.buttons.train.addEventListener('click', () => {
       this.setState('starting');
@@ -21,9 +22,9 @@ export class TrainingControls {
       this.setState('pausing');
       actions.pause();
     });
-    this.buttons.reset.addEventListener('click', () => this.confirmReset() && actions.reset(this.size()));
+    this.buttons.reset.addEventListener('click', () => this.confirmReplace() && actions.reset(this.size()));
     this.latentSize.addEventListener('change', () => {
-      if (this.confirmReset()) actions.reset(this.size());
+      if (this.confirmReplace()) actions.latentSize(this.size());
       else this.latentSize.value = String(this.currentSize);
     });
     this.backend.addEventListener('change', () => {
@@ -36,8 +37,9 @@ export class TrainingControls {
     return Number(this.latentSize.value);
   }
 
-  confirmReset() {
-    return !this.trained || confirm('Start again from fresh weights? The trained model will be lost.');
+  /** Asks before the model trained in this tab is replaced (export it first to keep it). */
+  confirmReplace() {
+    return !this.trained || confirm('Replace the model trained here? Export it first to keep it.');
   }
 
   /** @param {'starting' | 'pausing' | 'switching' | 'ready' | 'training' | 'paused'} state */
@@ -48,7 +50,6 @@ export class TrainingControls {
     this.buttons.reset.disabled = busy;
     this.latentSize.disabled = busy;
     this.backend.disabled = busy;
-    if (state === 'ready') this.trained = false;
   }
 
   /** Reflects which backend runs, and which are available. */

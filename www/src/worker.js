@@ -1,11 +1,14 @@
 // The Web Worker that owns the model being trained, so the page never freezes, whatever a
 // training step costs on the chosen backend.
 //
-// Protocol. In: {type: 'init', module, dataset, backend, latentSize, weights?},
-// {type: 'train'}, {type: 'pause'}, {type: 'reset', latentSize}, {type: 'backend', backend}.
-// Out: {type: 'status', state: 'ready' | 'training' | 'paused', backend},
+// Protocol. In: {type: 'init', module, dataset, backend, weights, evaluate},
+// {type: 'train'}, {type: 'pause'}, {type: 'load', weights}, {type: 'reset', latentSize},
+// {type: 'backend', backend}, {type: 'export', id}.
+// Out: {type: 'started', reason, latentSize} when a new model takes over (before its figures),
+// {type: 'status', state: 'ready' | 'training' | 'paused', backend},
 // {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, stats},
-// {type: 'weights', bytes, progress}, {type: 'error', message}.
+// {type: 'weights', bytes, progress}, {type: 'exported', id, bytes}, {type: 'error', message}.
+// A command that fails leaves the model being trained as it was.
 
 import init, { TrainerHandle } from '../../pkg/latent_lab.js';
 
@@ -62,8 +65,7 @@ async function handle(message) {
     case 'init':
       await init({ module_or_path: message.module });
       dataset = new Uint8Array(message.dataset);
-      latentSize = message.latentSize;
-      await start(message.backend, message.weights ? new Uint8Array(message.weights) : undefined);
+      await start('init', message.backend, new Uint8Array(message.weights), message.evaluate);
       break;
     case 'pause':
       if (trainer) {
@@ -71,17 +73,23 @@ async function handle(message) {
         post({ type: 'status', state: 'paused', backend: trainer.backend() });
       }
       break;
+    case 'load':
+      running = false;
+      await start('load', trainer.backend().kind, new Uint8Array(message.weights), true);
+      break;
     case 'reset':
       running = false;
       latentSize = message.latentSize;
-      await start(trainer ? trainer.backend().kind : 'cpu');
+      await start('reset', trainer.backend().kind, undefined, true);
+      break;
+    case 'export':
+      post({ type: 'exported', id: message.id, bytes: await trainer.exportWeights() });
       break;
     case 'backend': {
-      if (!trainer) break;
       const wasRunning = running;
       running = false;
-      const weights = await trainer.exportWeights();
-      await start(message.backend, weights, trainer.progress());
+      // The weights file carries the step count, so the new trainer picks up where this one was.
+      await start('backend', message.backend, await trainer.exportWeights(), false);
       if (wasRunning) {
         running = true;
         post({ type: 'status', state: 'training', backend: trainer.backend() });
@@ -92,8 +100,11 @@ async function handle(message) {
   }
 }
 
-/** Replaces the trainer; only once the new one exists is the old one freed. */
-async function start(backend, weights, progress) {
+/**
+ * Replaces the trainer with one starting from `weights` (fresh ones of `latentSize` when
+ * absent); only once the new one exists is the old one freed.
+ */
+async function start(reason, backend, weights, evaluateFirst) {
   let next;
   try {
     next = await TrainerHandle.create({ backend, latentSize }, dataset, weights);
@@ -104,11 +115,12 @@ async function start(backend, weights, progress) {
   }
   trainer?.free();
   trainer = next;
-  if (progress) trainer.resumeProgress(progress);
+  latentSize = trainer.latentSize;
+  post({ type: 'started', reason, latentSize });
   chunk = 1;
   stepsPerSecond = null;
   lastEvalImages = trainer.progress().imagesSeen;
-  if (!progress) await evaluate();
+  if (evaluateFirst) await evaluate();
   await sendWeights();
   post({ type: 'status', state: running ? 'training' : 'ready', backend: trainer.backend() });
 }

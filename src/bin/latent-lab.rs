@@ -1,0 +1,188 @@
+//! The native trainer: the page's model, ELBO and trainer, run natively, to make the models the
+//! page ships with.
+//!
+//! ```text
+//! cargo run --release --bin latent-lab -- train --latent-size 20 --epochs 40 --half --out www/models/latent-20.bpk
+//! cargo run --release --bin latent-lab -- evaluate www/models/latent-20.bpk
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use latent_lab::backend::{self, BackendKind};
+use latent_lab::data::MnistSplit;
+use latent_lab::model::VaeConfig;
+use latent_lab::trainer::{ElboStats, Trainer, TrainerConfig, evaluate};
+use latent_lab::weights::{Precision, Weights};
+
+#[derive(Parser)]
+#[command(version, about = "Train and evaluate latent-lab's VAE natively")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model from fresh weights and save it as a weights file.
+    Train(TrainArgs),
+    /// Print a weights file's config and its held-out negative ELBO.
+    Evaluate {
+        /// The weights file.
+        path: PathBuf,
+        /// The dataset file.
+        #[arg(long, default_value = "www/data/mnist-10k.bin")]
+        data: PathBuf,
+        /// Seed for the sampled z.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// Passes over the 9,000 training digits.
+    #[arg(long, default_value_t = 40)]
+    epochs: usize,
+    /// Dimension of z.
+    #[arg(long, default_value_t = 20)]
+    latent_size: usize,
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    learning_rate: f64,
+    /// Seeds the weights, ε and the shuffling: the same seed on the same backend gives the same
+    /// model.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, value_enum, default_value_t = Backend::Cpu)]
+    backend: Backend,
+    /// Store the weights as f16 (half the bytes; what the page ships).
+    #[arg(long)]
+    half: bool,
+    /// Where to write the weights file.
+    #[arg(long)]
+    out: PathBuf,
+    /// The dataset file.
+    #[arg(long, default_value = "www/data/mnist-10k.bin")]
+    data: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    /// burn's CPU backend (ndarray), on every core.
+    Cpu,
+    /// burn-wgpu on the machine's GPU (Vulkan, Metal or DX12).
+    Gpu,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Train(args) => train(args),
+        Command::Evaluate { path, data, seed } => evaluate_file(&path, &data, seed),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_data(path: &PathBuf) -> Result<MnistSplit, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    MnistSplit::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn describe(stats: &ElboStats) -> String {
+    format!(
+        "−ELBO {:6.2} (reconstruction {:6.2}, KL {:5.2})",
+        stats.negative_elbo, stats.reconstruction, stats.kl
+    )
+}
+
+fn train(args: TrainArgs) -> Result<(), String> {
+    let data = load_data(&args.data)?;
+    let config = TrainerConfig::new(VaeConfig::new().with_latent_size(args.latent_size))
+        .with_learning_rate(args.learning_rate)
+        .with_batch_size(args.batch_size);
+    let kind = match args.backend {
+        Backend::Cpu => BackendKind::Cpu,
+        Backend::Gpu => BackendKind::Webgpu,
+    };
+    let device = pollster::block_on(backend::device(kind))?;
+    let mut trainer = Trainer::new(config, &data, &device, args.seed, None)?;
+    let steps_per_epoch = trainer.steps_per_epoch();
+    println!(
+        "training latent {} on {} for {} epochs of {} steps (batch {}, learning rate {})",
+        args.latent_size,
+        kind.label().replace(", wasm", ", native"),
+        args.epochs,
+        steps_per_epoch,
+        args.batch_size,
+        args.learning_rate
+    );
+    const CHUNK: usize = 10;
+    let started = Instant::now();
+    for epoch in 1..=args.epochs {
+        let bar = ProgressBar::new(steps_per_epoch as u64).with_style(
+            ProgressStyle::with_template("epoch {prefix:>3} {bar:30} {pos}/{len} steps  {msg}")
+                .map_err(|e| e.to_string())?,
+        );
+        bar.set_prefix(epoch.to_string());
+        let epoch_started = Instant::now();
+        let (mut steps, mut reconstruction, mut kl) = (0usize, 0.0, 0.0);
+        while steps < steps_per_epoch {
+            let n = CHUNK.min(steps_per_epoch - steps);
+            let stats = pollster::block_on(trainer.train_steps(n))?;
+            if !stats.train.is_finite() {
+                return Err(format!("training diverged at step {}", stats.progress.step));
+            }
+            steps += n;
+            reconstruction += stats.train.reconstruction * n as f64;
+            kl += stats.train.kl * n as f64;
+            bar.set_position(steps as u64);
+            bar.set_message(format!("train −ELBO {:.1}", stats.train.negative_elbo));
+        }
+        bar.finish_and_clear();
+        let images_per_second =
+            (steps * args.batch_size) as f64 / epoch_started.elapsed().as_secs_f64();
+        let train = ElboStats::new(reconstruction / steps as f64, kl / steps as f64);
+        let heldout = pollster::block_on(trainer.evaluate())?;
+        println!(
+            "epoch {epoch:>3}  train {}  held out {}  {images_per_second:.0} images/s",
+            describe(&train),
+            describe(&heldout)
+        );
+    }
+    let precision = if args.half { Precision::F16 } else { Precision::F32 };
+    let bytes = pollster::block_on(trainer.export_weights(precision))?;
+    std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    println!(
+        "wrote {} ({} bytes) after {:.0} s",
+        args.out.display(),
+        bytes.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn evaluate_file(path: &PathBuf, data: &PathBuf, seed: u64) -> Result<(), String> {
+    let data = load_data(data)?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let weights = Weights::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let device = backend::cpu_device();
+    device.seed(seed);
+    println!("{}: {:?}", path.display(), weights.config);
+    if let Some(progress) = weights.progress {
+        println!("trained for {} steps ({} images)", progress.step, progress.images_seen);
+    }
+    let model = weights.into_model(&device)?;
+    let heldout = pollster::block_on(evaluate(&model, &data.heldout.to_tensor(&device)))?;
+    println!("held out: {}", describe(&heldout));
+    Ok(())
+}
