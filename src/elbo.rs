@@ -1,28 +1,54 @@
-//! The evidence lower bound of seeds 000 and 003, per image and in nats:
+//! The evidence lower bound of the seeds, per image and in nats:
 //!
 //! ELBO(x) = E_q(z|x)[log p(x|z)] − KL(q(z|x) ‖ p(z)),
 //!
-//! with a Bernoulli decoder (cross-entropy on grey levels), a diagonal Gaussian posterior and a
-//! standard normal prior. What the page plots is the negative ELBO = reconstruction + KL.
+//! the expectation estimated with S samples z = μ + L ε (the reparameterisation trick), the KL in
+//! closed form, and the prior p(z) = N(0, I). What the page plots is the negative ELBO =
+//! reconstruction + KL, and beside it the importance-weighted bound on log p(x), whose distance
+//! from the ELBO is the gap KL(q(z|x) ‖ p(z|x)) of seed 002.
 
 use burn::prelude::*;
 
-/// z = μ + σ·ε with σ = exp(½ log σ²): the sample is a differentiable function of μ and σ,
-/// which is what lets the encoder learn through it.
+use crate::model::{Posterior, VaeOutput};
+
+const LN_2PI: f64 = 1.837_877_066_409_345_3;
+
+/// z = μ + L ε, one row per row of the noise: the sample is a differentiable function of the
+/// encoder's outputs, which is what lets the encoder learn through it.
 ///
 /// # Shapes
-///   - all inputs and the output: `[batch, latent]`
-pub fn reparameterize(mean: Tensor<2>, log_variance: Tensor<2>, noise: Tensor<2>) -> Tensor<2> {
-    mean + log_variance.mul_scalar(0.5).exp() * noise
+///   - posterior: `[batch, latent]` (and `[batch, latent, latent]`)
+///   - noise ε: `[samples · batch, latent]`, sample-major
+///   - output: `[samples · batch, latent]`
+pub fn reparameterize(posterior: &Posterior, noise: Tensor<2>) -> Tensor<2> {
+    let [rows, latent] = noise.dims();
+    let samples = rows / posterior.batch_size();
+    let mean = posterior.mean.clone().repeat_dim(0, samples);
+    match &posterior.lower {
+        // Diagonal: L ε is σ ⊙ ε, no matrix product needed.
+        None => mean + posterior.log_variance.clone().mul_scalar(0.5).exp().repeat_dim(0, samples) * noise,
+        Some(_) => {
+            let cholesky = posterior.cholesky().repeat_dim(0, samples);
+            let scaled = cholesky.matmul(noise.reshape([rows, latent, 1]));
+            mean + scaled.reshape([rows, latent])
+        }
+    }
 }
 
-/// KL(N(μ, diag σ²) ‖ N(0, I)) in closed form: ½ Σᵢ (μᵢ² + σᵢ² − 1 − log σᵢ²).
+/// KL(N(μ, Σ) ‖ N(0, I)) in closed form: ½ (tr Σ + μᵀμ − d − log det Σ), with Σ = L Lᵀ, so
+/// tr Σ is the sum of L's squared entries and log det Σ = Σᵢ log σᵢ². For a diagonal posterior
+/// this is ½ Σᵢ (μᵢ² + σᵢ² − 1 − log σᵢ²).
 ///
 /// # Shapes
-///   - mean, log_variance: `[batch, latent]`
 ///   - output: `[batch]`, nats per image
-pub fn kl_divergence(mean: Tensor<2>, log_variance: Tensor<2>) -> Tensor<1> {
-    let per_dimension = mean.powi_scalar(2) + log_variance.clone().exp() - log_variance - 1.0;
+pub fn kl_divergence(posterior: &Posterior) -> Tensor<1> {
+    let log_variance = posterior.log_variance.clone();
+    let mut per_dimension =
+        posterior.mean.clone().square() + log_variance.clone().exp() - log_variance - 1.0;
+    if let Some(lower) = &posterior.lower {
+        let [batch, latent, _] = lower.dims();
+        per_dimension = per_dimension + lower.clone().square().sum_dim(2).reshape([batch, latent]);
+    }
     per_dimension.sum_dim(1).squeeze_dim(1).mul_scalar(0.5)
 }
 
@@ -39,21 +65,46 @@ pub fn bernoulli_negative_log_likelihood(logits: Tensor<2>, targets: Tensor<2>) 
     per_pixel.sum_dim(1).squeeze_dim(1)
 }
 
+/// −log N(x; m, σ²) summed over pixels: Σ ½ (log 2π + log σ² + (x − m)² / σ²). With the constant
+/// it is the density's true negative log, so a σ that is learned cannot shrink for free.
+///
+/// # Shapes
+///   - mean, targets: `[batch, pixels]`
+///   - log_variance: `[1]`, shared by every pixel
+///   - output: `[batch]`, nats per image
+pub fn gaussian_negative_log_likelihood(
+    mean: Tensor<2>,
+    targets: Tensor<2>,
+    log_variance: Tensor<1>,
+) -> Tensor<1> {
+    let [_, pixels] = mean.dims();
+    let squared = (targets - mean).square().sum_dim(1).squeeze_dim::<1>(1);
+    let inverse_variance = log_variance.clone().neg().exp();
+    let constant = (log_variance + LN_2PI).mul_scalar(0.5 * pixels as f64);
+    squared * inverse_variance.mul_scalar(0.5) + constant
+}
+
 /// The two terms of the negative ELBO for each image of a batch.
 #[derive(Debug, Clone)]
 pub struct ElboTerms {
-    /// −log p(x|z), one Monte Carlo sample of z per image: `[batch]`.
+    /// −log p(x|z) averaged over the S samples of z: `[batch]`.
     pub reconstruction: Tensor<1>,
     /// KL(q(z|x) ‖ p(z)), closed form: `[batch]`.
     pub kl: Tensor<1>,
 }
 
 impl ElboTerms {
-    /// Computes both terms from a forward pass.
-    pub fn new(output: crate::model::VaeOutput, images: Tensor<2>) -> Self {
+    /// Both terms from a forward pass; `reconstruction` is −log p(x|z) for each sampled z,
+    /// `[samples · batch]`, sample-major.
+    pub fn new(posterior: &Posterior, reconstruction: Tensor<1>) -> Self {
+        let batch = posterior.batch_size();
+        let [rows] = reconstruction.dims();
         Self {
-            reconstruction: bernoulli_negative_log_likelihood(output.logits, images),
-            kl: kl_divergence(output.posterior.mean, output.posterior.log_variance),
+            reconstruction: reconstruction
+                .reshape([rows / batch, batch])
+                .mean_dim(0)
+                .squeeze_dim(0),
+            kl: kl_divergence(posterior),
         }
     }
 
@@ -62,8 +113,49 @@ impl ElboTerms {
         self.reconstruction.clone() + self.kl.clone()
     }
 
-    /// The training loss: the batch mean of the negative ELBO, `[1]`.
-    pub fn loss(&self) -> Tensor<1> {
-        self.negative_elbo().mean()
+    /// The training objective: the batch mean of reconstruction + β·KL, `[1]`. With β = 1 it is
+    /// the negative ELBO; a smaller β (or a KL warm-up) weighs the prior less.
+    pub fn loss(&self, beta: f64) -> Tensor<1> {
+        (self.reconstruction.clone() + self.kl.clone().mul_scalar(beta)).mean()
     }
+}
+
+/// log p(x, z) − log q(z|x) for each sample: the log importance weights. With z = μ + L ε,
+/// log q(z|x) = log N(ε; 0, I) − log |det L|, so it needs ε, not Σ⁻¹.
+///
+/// # Shapes
+///   - reconstruction: −log p(x|z) per row, `[samples · batch]`
+///   - output: `[samples, batch]`
+pub fn log_importance_weights(output: &VaeOutput, reconstruction: Tensor<1>) -> Tensor<2> {
+    let batch = output.posterior.batch_size();
+    let [rows] = reconstruction.dims();
+    let samples = rows / batch;
+    let squared_norm = |t: Tensor<2>| t.square().sum_dim(1).squeeze_dim::<1>(1);
+    // The log 2π terms of p(z) and q(z|x) cancel.
+    let log_prior = squared_norm(output.z.clone()).mul_scalar(-0.5);
+    let log_det = output
+        .posterior
+        .log_variance
+        .clone()
+        .sum_dim(1)
+        .squeeze_dim::<1>(1)
+        .mul_scalar(0.5)
+        .repeat_dim(0, samples);
+    let log_posterior = squared_norm(output.noise.clone()).mul_scalar(-0.5) - log_det;
+    (log_prior - log_posterior - reconstruction).reshape([samples, batch])
+}
+
+/// The importance-weighted bound log (1/k) Σᵢ wᵢ per image, from log weights `[k, batch]`:
+/// ELBO ≤ IW-k ≤ IW-k′ ≤ log p(x) for k ≤ k′ (in expectation), computed stably by subtracting
+/// the largest weight first.
+///
+/// # Shapes
+///   - output: `[batch]`
+pub fn importance_weighted_bound(log_weights: Tensor<2>) -> Tensor<1> {
+    let [samples, _] = log_weights.dims();
+    let max = log_weights.clone().max_dim(0).detach();
+    let sum = (log_weights - max.clone()).exp().sum_dim(0);
+    (max + sum.log())
+        .squeeze_dim::<1>(0)
+        .sub_scalar((samples as f64).ln())
 }

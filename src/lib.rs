@@ -9,6 +9,7 @@
 pub mod backend;
 pub mod data;
 pub mod elbo;
+pub mod evaluation;
 pub mod model;
 pub mod trainer;
 pub mod weights;

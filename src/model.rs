@@ -1,15 +1,43 @@
-//! The VAE of the seeds (seed 003): an MLP encoder with two heads, μ and log σ², and an MLP
-//! decoder that mirrors it and returns Bernoulli logits.
+//! The VAE of the seeds. The encoder gives the parameters of q(z|x), a Gaussian with diagonal
+//! or full (Cholesky) covariance; the decoder gives the parameters of p(x|z), Bernoulli or
+//! Gaussian. Both bodies are an MLP (seed 003: 784→400→400, LeakyReLU 0.2) or a small CNN.
 
-use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 
-/// The decoder's distribution p(x|z).
-#[derive(Config, Debug, Copy, PartialEq, Eq)]
+use crate::elbo;
+
+/// The decoder's distribution p(x|z) over each pixel's grey level.
+#[derive(Config, Debug, Copy, PartialEq)]
 pub enum Likelihood {
-    /// Bernoulli over each pixel's grey level: the decoder outputs logits and the
-    /// reconstruction term is the binary cross-entropy.
+    /// Bernoulli with p = sigmoid(logits): the reconstruction term is the binary cross-entropy.
     Bernoulli,
+    /// N(sigmoid(logits), σ²) with σ fixed: the reconstruction term is the squared error scaled
+    /// by 1/2σ², plus the normalising constant ½ log 2πσ² per pixel.
+    Gaussian { sigma: f64 },
+    /// N(sigmoid(logits), σ²) with one σ² for all pixels, learned with the rest.
+    GaussianLearned,
+}
+
+/// The family of q(z|x).
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Covariance {
+    /// N(μ, diag σ²).
+    Diagonal,
+    /// N(μ, L Lᵀ), L lower-triangular with a positive diagonal.
+    Full,
+}
+
+/// The encoder's and the decoder's bodies.
+#[derive(Config, Debug, Copy, PartialEq, Eq)]
+pub enum Architecture {
+    /// Two dense hidden layers.
+    Mlp,
+    /// Two stride-2 convolutions (28→14→7) and a dense layer; the decoder mirrors it with
+    /// transposed convolutions.
+    Conv,
 }
 
 /// Architecture of the [`Vae`].
@@ -18,7 +46,7 @@ pub struct VaeConfig {
     /// Pixels per image (28 × 28 for MNIST).
     #[config(default = 784)]
     pub input_size: usize,
-    /// Width of both hidden layers, in the encoder and in the decoder.
+    /// Width of the dense hidden layers, in the encoder and in the decoder.
     #[config(default = 400)]
     pub hidden_size: usize,
     /// Dimension of z.
@@ -30,7 +58,19 @@ pub struct VaeConfig {
     /// The decoder's likelihood.
     #[config(default = "Likelihood::Bernoulli")]
     pub likelihood: Likelihood,
+    /// The posterior's covariance.
+    #[config(default = "Covariance::Diagonal")]
+    pub covariance: Covariance,
+    #[config(default = "Architecture::Mlp")]
+    pub architecture: Architecture,
 }
+
+/// Side of the square images.
+const SIDE: usize = 28;
+/// Channels of the two convolutions.
+const CONV_CHANNELS: [usize; 2] = [32, 64];
+/// Values the convolutional body hands to its dense layer: 64 channels of 7 × 7.
+const CONV_FEATURES: usize = CONV_CHANNELS[1] * (SIDE / 4) * (SIDE / 4);
 
 impl VaeConfig {
     /// Largest latent size the page and the weights loader accept: beyond it the sliders stop
@@ -39,7 +79,7 @@ impl VaeConfig {
     /// Widest hidden layer accepted, so that a weights file cannot ask for gigabytes.
     pub const MAX_HIDDEN_SIZE: usize = 2048;
     /// The images are MNIST's 28 × 28.
-    pub const IMAGE_PIXELS: usize = 28 * 28;
+    pub const IMAGE_PIXELS: usize = SIDE * SIDE;
 
     /// Checks the sizes before any tensor is allocated, so bad input gives a message, not a panic.
     pub fn validate(&self) -> Result<(), String> {
@@ -67,6 +107,11 @@ impl VaeConfig {
         if !self.negative_slope.is_finite() {
             return Err("LeakyReLU slope must be finite".into());
         }
+        if let Likelihood::Gaussian { sigma } = self.likelihood
+            && !(sigma.is_finite() && sigma > 0.0)
+        {
+            return Err(format!("the Gaussian's σ must be positive (got {sigma})"));
+        }
         Ok(())
     }
 
@@ -76,135 +121,350 @@ impl VaeConfig {
         let activation = LeakyReluConfig::new()
             .with_negative_slope(self.negative_slope)
             .init();
+        let (hidden, latent) = (self.hidden_size, self.latent_size);
+        let (encoder_body, decoder_body) = match self.architecture {
+            Architecture::Mlp => (
+                EncoderBody::Mlp(MlpEncoder {
+                    hidden1: linear(self.input_size, hidden),
+                    hidden2: linear(hidden, hidden),
+                    activation: activation.clone(),
+                }),
+                DecoderBody::Mlp(MlpDecoder {
+                    hidden1: linear(latent, hidden),
+                    hidden2: linear(hidden, hidden),
+                    output: linear(hidden, self.input_size),
+                    activation: activation.clone(),
+                }),
+            ),
+            Architecture::Conv => {
+                let [c1, c2] = CONV_CHANNELS;
+                let conv = |from, to| {
+                    Conv2dConfig::new([from, to], [4, 4])
+                        .with_stride([2, 2])
+                        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                        .init(device)
+                };
+                let deconv = |from, to| {
+                    ConvTranspose2dConfig::new([from, to], [4, 4])
+                        .with_stride([2, 2])
+                        .with_padding([1, 1])
+                        .init(device)
+                };
+                (
+                    EncoderBody::Conv(ConvEncoder {
+                        conv1: conv(1, c1),
+                        conv2: conv(c1, c2),
+                        dense: linear(CONV_FEATURES, hidden),
+                        activation: activation.clone(),
+                    }),
+                    DecoderBody::Conv(ConvDecoder {
+                        dense1: linear(latent, hidden),
+                        dense2: linear(hidden, CONV_FEATURES),
+                        deconv1: deconv(c2, c1),
+                        deconv2: deconv(c1, 1),
+                        activation: activation.clone(),
+                    }),
+                )
+            }
+        };
         Vae {
-            latent_size: self.latent_size,
             encoder: Encoder {
-                hidden1: linear(self.input_size, self.hidden_size),
-                hidden2: linear(self.hidden_size, self.hidden_size),
-                mean: linear(self.hidden_size, self.latent_size),
-                log_variance: linear(self.hidden_size, self.latent_size),
-                activation: activation.clone(),
+                body: encoder_body,
+                mean: linear(hidden, latent),
+                log_variance: linear(hidden, latent),
+                off_diagonal: (self.covariance == Covariance::Full)
+                    .then(|| linear(hidden, latent * latent)),
             },
             decoder: Decoder {
-                hidden1: linear(self.latent_size, self.hidden_size),
-                hidden2: linear(self.hidden_size, self.hidden_size),
-                output: linear(self.hidden_size, self.input_size),
-                activation,
+                body: decoder_body,
+                // Starts at σ² = 0.01, about the squared error of a blurry digit, so the first
+                // steps neither ignore nor over-weight the reconstruction.
+                log_variance: (self.likelihood == Likelihood::GaussianLearned)
+                    .then(|| Param::from_tensor(Tensor::full([1], (0.01f64).ln(), device))),
+                likelihood: self.likelihood,
             },
+            config: self.clone(),
         }
     }
 }
 
-/// q(z|x) = N(μ(x), diag σ²(x)).
 #[derive(Module, Debug)]
-pub struct Encoder {
+pub struct MlpEncoder {
     hidden1: Linear,
     hidden2: Linear,
+    activation: LeakyRelu,
+}
+
+#[derive(Module, Debug)]
+pub struct ConvEncoder {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    dense: Linear,
+    activation: LeakyRelu,
+}
+
+#[derive(Module, Debug)]
+pub enum EncoderBody {
+    Mlp(MlpEncoder),
+    Conv(ConvEncoder),
+}
+
+impl EncoderBody {
+    /// # Shapes
+    ///   - images: `[batch, 784]`
+    ///   - output: features `[batch, hidden]`
+    fn forward(&self, images: Tensor<2>) -> Tensor<2> {
+        match self {
+            EncoderBody::Mlp(m) => {
+                let h = m.activation.forward(m.hidden1.forward(images));
+                m.activation.forward(m.hidden2.forward(h))
+            }
+            EncoderBody::Conv(c) => {
+                let [batch, _] = images.dims();
+                let x = images.reshape([batch, 1, SIDE, SIDE]);
+                let x = c.activation.forward(c.conv1.forward(x)); // [batch, 32, 14, 14]
+                let x = c.activation.forward(c.conv2.forward(x)); // [batch, 64, 7, 7]
+                c.activation
+                    .forward(c.dense.forward(x.reshape([batch, CONV_FEATURES])))
+            }
+        }
+    }
+}
+
+/// q(z|x) = N(μ(x), Σ(x)).
+#[derive(Module, Debug)]
+pub struct Encoder {
+    body: EncoderBody,
     mean: Linear,
     log_variance: Linear,
-    activation: LeakyRelu,
+    /// Full covariance only: the entries below the diagonal of L.
+    off_diagonal: Option<Linear>,
 }
 
 /// The parameters of q(z|x) for a batch.
 #[derive(Debug, Clone)]
 pub struct Posterior {
-    /// μ, shape `[batch, latent]`.
+    /// μ, `[batch, latent]`.
     pub mean: Tensor<2>,
-    /// log σ², shape `[batch, latent]`.
+    /// log σ², the log of L's squared diagonal, `[batch, latent]`.
     pub log_variance: Tensor<2>,
+    /// Full covariance only: the strictly lower-triangular part of L, `[batch, latent, latent]`.
+    pub lower: Option<Tensor<3>>,
 }
 
-impl Encoder {
-    /// # Shapes
-    ///   - images: `[batch, input]`, grey levels in `[0, 1]`
-    ///   - output: μ and log σ², each `[batch, latent]`
-    pub fn forward(&self, images: Tensor<2>) -> Posterior {
-        let h = self.activation.forward(self.hidden1.forward(images));
-        let h = self.activation.forward(self.hidden2.forward(h));
-        Posterior {
-            mean: self.mean.forward(h.clone()),
-            log_variance: self.log_variance.forward(h),
+impl Posterior {
+    /// A diagonal posterior.
+    pub fn diagonal(mean: Tensor<2>, log_variance: Tensor<2>) -> Self {
+        Self {
+            mean,
+            log_variance,
+            lower: None,
+        }
+    }
+
+    pub fn batch_size(&self) -> usize {
+        self.mean.dims()[0]
+    }
+
+    pub fn latent_size(&self) -> usize {
+        self.mean.dims()[1]
+    }
+
+    /// The Cholesky factor L = diag(σ) + lower, `[batch, latent, latent]`, so Σ = L Lᵀ.
+    pub fn cholesky(&self) -> Tensor<3> {
+        let [batch, latent] = self.mean.dims();
+        let sigma = self.log_variance.clone().mul_scalar(0.5).exp();
+        let eye = Tensor::<2>::eye(latent, &self.mean.device()).unsqueeze_dim::<3>(0);
+        let diagonal = sigma.reshape([batch, latent, 1]) * eye;
+        match &self.lower {
+            Some(lower) => diagonal + lower.clone(),
+            None => diagonal,
         }
     }
 }
 
-/// p(x|z) = Bernoulli(sigmoid(logits(z))).
+impl Encoder {
+    /// # Shapes
+    ///   - images: `[batch, 784]`, grey levels in `[0, 1]`
+    ///   - output: μ and log σ² `[batch, latent]`, and for a full covariance the strictly lower
+    ///     part of L `[batch, latent, latent]`
+    pub fn forward(&self, images: Tensor<2>) -> Posterior {
+        let h = self.body.forward(images);
+        let mean = self.mean.forward(h.clone());
+        let [batch, latent] = mean.dims();
+        // The mask with zeros on and above the diagonal of seed 002: only the strictly lower part
+        // of the head's output is used.
+        let lower = self.off_diagonal.as_ref().map(|linear| {
+            linear
+                .forward(h.clone())
+                .reshape([batch, latent, latent])
+                .tril(-1)
+        });
+        Posterior {
+            mean,
+            log_variance: self.log_variance.forward(h),
+            lower,
+        }
+    }
+}
+
 #[derive(Module, Debug)]
-pub struct Decoder {
+pub struct MlpDecoder {
     hidden1: Linear,
     hidden2: Linear,
     output: Linear,
     activation: LeakyRelu,
 }
 
+#[derive(Module, Debug)]
+pub struct ConvDecoder {
+    dense1: Linear,
+    dense2: Linear,
+    deconv1: ConvTranspose2d,
+    deconv2: ConvTranspose2d,
+    activation: LeakyRelu,
+}
+
+#[derive(Module, Debug)]
+pub enum DecoderBody {
+    Mlp(MlpDecoder),
+    Conv(ConvDecoder),
+}
+
+/// p(x|z): Bernoulli or Gaussian over each pixel, its parameter from sigmoid(logits(z)).
+#[derive(Module, Debug)]
+pub struct Decoder {
+    body: DecoderBody,
+    /// Learned-σ Gaussian only: log σ², one value for all pixels, `[1]`.
+    log_variance: Option<Param<Tensor<1>>>,
+    #[module(skip)]
+    likelihood: Likelihood,
+}
+
 impl Decoder {
     /// # Shapes
     ///   - z: `[batch, latent]`
-    ///   - output: Bernoulli logits `[batch, input]`
+    ///   - output: logits `[batch, 784]`; sigmoid of them is p for a Bernoulli, the mean for a
+    ///     Gaussian
     pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
-        let h = self.activation.forward(self.hidden1.forward(z));
-        let h = self.activation.forward(self.hidden2.forward(h));
-        self.output.forward(h)
+        match &self.body {
+            DecoderBody::Mlp(m) => {
+                let h = m.activation.forward(m.hidden1.forward(z));
+                let h = m.activation.forward(m.hidden2.forward(h));
+                m.output.forward(h)
+            }
+            DecoderBody::Conv(c) => {
+                let [batch, _] = z.dims();
+                let h = c.activation.forward(c.dense1.forward(z));
+                let h = c.activation.forward(c.dense2.forward(h));
+                let side = SIDE / 4;
+                let x = h.reshape([batch, CONV_CHANNELS[1], side, side]);
+                let x = c.activation.forward(c.deconv1.forward(x)); // [batch, 32, 14, 14]
+                c.deconv2.forward(x).reshape([batch, SIDE * SIDE]) // [batch, 1, 28, 28]
+            }
+        }
     }
+
+    /// −log p(x|z) per image, in nats, including every normalising constant.
+    ///
+    /// # Shapes
+    ///   - logits, images: `[batch, 784]`
+    ///   - output: `[batch]`
+    pub fn negative_log_likelihood(&self, logits: Tensor<2>, images: Tensor<2>) -> Tensor<1> {
+        match self.likelihood {
+            Likelihood::Bernoulli => elbo::bernoulli_negative_log_likelihood(logits, images),
+            Likelihood::Gaussian { sigma } => {
+                let log_variance = Tensor::full([1], 2.0 * sigma.ln(), &logits.device());
+                elbo::gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
+            }
+            Likelihood::GaussianLearned => {
+                let log_variance = self
+                    .log_variance
+                    .as_ref()
+                    .expect("a learned-σ decoder has its log-variance")
+                    .val();
+                elbo::gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
+            }
+        }
+    }
+
+    /// The learned σ of a Gaussian decoder, when it has one.
+    pub fn learned_sigma(&self) -> Option<Tensor<1>> {
+        self.log_variance
+            .as_ref()
+            .map(|lv| lv.val().mul_scalar(0.5).exp())
+    }
+}
+
+fn sigmoid(logits: Tensor<2>) -> Tensor<2> {
+    burn::tensor::activation::sigmoid(logits)
 }
 
 #[derive(Module, Debug)]
 pub struct Vae {
     pub encoder: Encoder,
     pub decoder: Decoder,
-    latent_size: usize,
+    #[module(skip)]
+    config: VaeConfig,
 }
 
-/// Everything the ELBO needs from one pass over a batch.
+/// Everything the ELBO needs from one pass over a batch with S samples of z per image.
 #[derive(Debug, Clone)]
 pub struct VaeOutput {
     pub posterior: Posterior,
-    /// Bernoulli logits of p(x|z) for the sampled z, `[batch, input]`.
+    /// ε ~ N(0, I) behind each z, `[samples · batch, latent]` (sample-major).
+    pub noise: Tensor<2>,
+    /// z = μ + L ε, `[samples · batch, latent]`.
+    pub z: Tensor<2>,
+    /// The decoder's logits for each z, `[samples · batch, 784]`.
     pub logits: Tensor<2>,
 }
 
 impl Vae {
-    /// Dimension of z.
-    pub fn latent_size(&self) -> usize {
-        self.latent_size
+    pub fn config(&self) -> &VaeConfig {
+        &self.config
     }
 
-    /// Encodes, draws z = μ + σ·ε with the given noise, and decodes.
+    /// Dimension of z.
+    pub fn latent_size(&self) -> usize {
+        self.config.latent_size
+    }
+
+    /// Encodes, draws z = μ + L ε for each row of the noise, and decodes.
     ///
     /// # Shapes
-    ///   - images: `[batch, input]`
-    ///   - noise ε ~ N(0, I): `[batch, latent]`
-    ///   - output: posterior `[batch, latent]` twice, logits `[batch, input]`
+    ///   - images: `[batch, 784]`
+    ///   - noise ε ~ N(0, I): `[samples · batch, latent]`, sample-major (row s·batch + b is
+    ///     sample s of image b)
     pub fn forward(&self, images: Tensor<2>, noise: Tensor<2>) -> VaeOutput {
         let posterior = self.encoder.forward(images);
-        let z = crate::elbo::reparameterize(
-            posterior.mean.clone(),
-            posterior.log_variance.clone(),
-            noise,
-        );
+        let z = elbo::reparameterize(&posterior, noise.clone());
         VaeOutput {
-            logits: self.decoder.forward(z),
+            logits: self.decoder.forward(z.clone()),
             posterior,
+            noise,
+            z,
         }
     }
 
-    /// Decodes latent points to pixel probabilities.
+    /// Decodes latent points to the decoder's mean image: pixel probabilities (Bernoulli) or
+    /// means (Gaussian), each in `[0, 1]`.
     ///
     /// # Shapes
     ///   - z: `[batch, latent]`
-    ///   - output: `[batch, input]`, each in `[0, 1]`
-    pub fn decode_probabilities(&self, z: Tensor<2>) -> Tensor<2> {
-        burn::tensor::activation::sigmoid(self.decoder.forward(z))
+    ///   - output: `[batch, 784]`
+    pub fn decode_mean(&self, z: Tensor<2>) -> Tensor<2> {
+        sigmoid(self.decoder.forward(z))
     }
 
     /// Encodes and decodes through the posterior mean (no sampling): what the page shows as the
     /// reconstruction of a drawing.
     ///
     /// # Shapes
-    ///   - images: `[batch, input]`
-    ///   - output: μ `[batch, latent]` and probabilities `[batch, input]`
+    ///   - images: `[batch, 784]`
+    ///   - output: μ `[batch, latent]` and the decoded mean `[batch, 784]`
     pub fn reconstruct(&self, images: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
         let mean = self.encoder.forward(images).mean;
-        (mean.clone(), self.decode_probabilities(mean))
+        (mean.clone(), self.decode_mean(mean))
     }
 }

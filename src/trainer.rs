@@ -1,11 +1,11 @@
 //! The training loop, written by hand because burn-train's `Learner` does not run in a browser:
-//! Adam, mini-batches drawn from a device-resident copy of the training split, and held-out
-//! evaluation. Figures are accumulated on the device and read back only when asked for, with
+//! Adam, mini-batches drawn from a device-resident copy of the training split, and the objective
+//! of [`Objective`]. Figures are accumulated on the device and read back only when asked for, with
 //! async reads, since a sync read on WebGPU in a browser panics.
 
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::{Distribution, Transaction};
+use burn::tensor::Distribution;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -13,13 +13,69 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::MnistSplit;
 use crate::elbo::ElboTerms;
+use crate::evaluation::{self, GapReport, HeldoutReport, read_scalars};
 use crate::model::{Vae, VaeConfig};
 use crate::weights::{self, Precision, Weights};
+
+/// How the ELBO is estimated and weighted during training.
+#[derive(Config, Debug, PartialEq)]
+pub struct Objective {
+    /// Monte Carlo samples of z per image (L in seed 000).
+    #[config(default = 1)]
+    pub samples: usize,
+    /// Weight of the KL term: 1 is the ELBO; above 1 presses q(z|x) towards the prior (β-VAE),
+    /// which can collapse the posterior.
+    #[config(default = 1.0)]
+    pub beta: f64,
+    /// The KL weight grows linearly from 0 to β over this many steps (0: no warm-up).
+    #[config(default = 0)]
+    pub warmup_steps: u64,
+}
+
+impl Objective {
+    pub const MAX_SAMPLES: usize = 16;
+    pub const MAX_BETA: f64 = 100.0;
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.samples == 0 || self.samples > Self::MAX_SAMPLES {
+            return Err(format!(
+                "samples of z per image must be between 1 and {} (got {})",
+                Self::MAX_SAMPLES,
+                self.samples
+            ));
+        }
+        if !(self.beta >= 0.0 && self.beta <= Self::MAX_BETA) {
+            return Err(format!(
+                "β must be between 0 and {} (got {})",
+                Self::MAX_BETA,
+                self.beta
+            ));
+        }
+        if self.warmup_steps > 1_000_000 {
+            return Err(format!(
+                "KL warm-up must be at most 1,000,000 steps (got {})",
+                self.warmup_steps
+            ));
+        }
+        Ok(())
+    }
+
+    /// The KL weight at a step: β·min(1, step / warm-up).
+    pub fn kl_weight(&self, step: u64) -> f64 {
+        if self.warmup_steps == 0 {
+            self.beta
+        } else {
+            self.beta * (step as f64 / self.warmup_steps as f64).min(1.0)
+        }
+    }
+}
 
 /// Hyper-parameters of a training run.
 #[derive(Config, Debug, PartialEq)]
 pub struct TrainerConfig {
     pub model: VaeConfig,
+    #[config(default = "Objective::new()")]
+    pub objective: Objective,
     #[config(default = 1e-3)]
     pub learning_rate: f64,
     #[config(default = 128)]
@@ -29,6 +85,7 @@ pub struct TrainerConfig {
 impl TrainerConfig {
     pub fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
+        self.objective.validate()?;
         if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
             return Err(format!(
                 "learning rate must be in (0, 1] (got {})",
@@ -49,7 +106,7 @@ impl TrainerConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ElboStats {
-    /// −E_q[log p(x|z)], one sample of z per image.
+    /// −E_q[log p(x|z)].
     pub reconstruction: f64,
     /// KL(q(z|x) ‖ p(z)).
     pub kl: f64,
@@ -94,6 +151,8 @@ pub struct StepStats {
     pub steps: usize,
     /// Mean over those steps' batches: the running mean the page plots as "train".
     pub train: ElboStats,
+    /// The KL weight of the last of those steps (β, or less during warm-up).
+    pub kl_weight: f64,
 }
 
 /// Owns the model, the optimizer (created once and kept) and the device-resident data.
@@ -112,8 +171,8 @@ pub struct Trainer {
 
 impl Trainer {
     /// A trainer on `device` (autodiff is added here) starting from fresh weights, or from
-    /// `initial` weights when given. `seed` seeds the backend's RNG (weights, ε) and the
-    /// shuffling; callers in a browser pass a fresh random one.
+    /// `initial` weights when given (carrying on from their step count). `seed` seeds the
+    /// backend's RNG (weights, ε) and the shuffling; callers in a browser pass a fresh random one.
     pub fn new(
         config: TrainerConfig,
         data: &MnistSplit,
@@ -208,17 +267,17 @@ impl Trainer {
 
     /// One optimizer step; returns the batch's mean terms, detached, still on the device.
     fn step(&mut self) -> (Tensor<1>, Tensor<1>) {
+        let kl_weight = self.config.objective.kl_weight(self.progress.step);
         let images = self.train_images.clone().select(0, self.next_batch());
-        let [batch, _] = images.dims();
-        let noise = Tensor::random(
-            [batch, self.config.model.latent_size],
-            Distribution::Normal(0.0, 1.0),
+        let terms = elbo_terms(
+            &self.model,
+            images,
+            self.config.objective.samples,
             &self.device,
         );
-        let terms = ElboTerms::new(self.model.forward(images.clone(), noise), images);
         let reconstruction = terms.reconstruction.clone().mean().detach();
         let kl = terms.kl.clone().mean().detach();
-        let gradients = GradientsParams::from_grads(terms.loss().backward(), &self.model);
+        let gradients = GradientsParams::from_grads(terms.loss(kl_weight).backward(), &self.model);
         self.model = self
             .optimizer
             .step(self.config.learning_rate, self.model.clone(), gradients);
@@ -241,19 +300,32 @@ impl Trainer {
             progress: self.progress,
             steps,
             train: ElboStats::new(reconstruction / steps as f64, kl / steps as f64),
+            kl_weight: self
+                .config
+                .objective
+                .kl_weight(self.progress.step.saturating_sub(1)),
         })
     }
 
-    /// The negative ELBO and its terms on the held-out split, one sample of z per image.
-    pub async fn evaluate(&self) -> Result<ElboStats, String> {
-        evaluate(&self.model.valid(), &self.heldout_images).await
+    /// The negative ELBO and its terms on the held-out split, the encoder's means, and which
+    /// latent units are active.
+    pub async fn evaluate(&self) -> Result<HeldoutReport, String> {
+        evaluation::evaluate(&self.model.valid(), &self.heldout_images).await
     }
 
-    /// The current weights and progress as a weights file.
+    /// The gap between the ELBO and the importance-weighted estimate of log p(x) with `k`
+    /// samples, on the first `digits` held-out digits.
+    pub async fn evaluate_gap(&self, k: usize, digits: usize) -> Result<GapReport, String> {
+        let [count, _] = self.heldout_images.dims();
+        let subset = self.heldout_images.clone().narrow(0, 0, digits.clamp(1, count));
+        evaluation::importance_weighted(&self.model.valid(), &subset, k).await
+    }
+
+    /// The current weights, step count and objective as a weights file.
     pub async fn export_weights(&self, precision: Precision) -> Result<Vec<u8>, String> {
         weights::export(
             &self.model.valid(),
-            &self.config.model,
+            Some(&self.config.objective),
             Some(&self.progress),
             precision,
         )
@@ -261,48 +333,17 @@ impl Trainer {
     }
 }
 
-/// Mean ELBO terms over `images` (`[n, pixels]`, on the model's device), in chunks that keep the
-/// activations small.
-pub async fn evaluate(model: &Vae, images: &Tensor<2>) -> Result<ElboStats, String> {
-    const CHUNK: usize = 500;
-    let [count, _] = images.dims();
-    let latent = model.latent_size();
-    let device = images.device();
-    let mut sums: Option<(Tensor<1>, Tensor<1>)> = None;
-    for start in (0..count).step_by(CHUNK) {
-        let chunk = images.clone().narrow(0, start, CHUNK.min(count - start));
-        let [rows, _] = chunk.dims();
-        let noise = Tensor::random([rows, latent], Distribution::Normal(0.0, 1.0), &device);
-        let terms = ElboTerms::new(model.forward(chunk.clone(), noise), chunk);
-        let (r, k) = (terms.reconstruction.sum(), terms.kl.sum());
-        sums = Some(match sums {
-            Some((rs, ks)) => (rs + r, ks + k),
-            None => (r, k),
-        });
-    }
-    let (reconstruction, kl) = sums.ok_or("no images to evaluate")?;
-    let [reconstruction, kl] = read_scalars([reconstruction, kl]).await?;
-    Ok(ElboStats::new(
-        reconstruction / count as f64,
-        kl / count as f64,
-    ))
-}
-
-/// Reads single-element tensors back in one async transaction.
-async fn read_scalars<const N: usize>(tensors: [Tensor<1>; N]) -> Result<[f64; N], String> {
-    let transaction = tensors
-        .into_iter()
-        .fold(Transaction::default(), |t, tensor| t.register(tensor));
-    let data = transaction
-        .execute_async()
-        .await
-        .map_err(|e| format!("reading figures back from the device failed: {e:?}"))?;
-    let mut out = [0.0; N];
-    for (slot, data) in out.iter_mut().zip(data) {
-        *slot = data
-            .iter::<f64>()
-            .next()
-            .ok_or("the device returned an empty figure")?;
-    }
-    Ok(out)
+/// The ELBO's terms for a batch with `samples` draws of z per image.
+pub fn elbo_terms(model: &Vae, images: Tensor<2>, samples: usize, device: &Device) -> ElboTerms {
+    let [batch, _] = images.dims();
+    let noise = Tensor::random(
+        [samples * batch, model.latent_size()],
+        Distribution::Normal(0.0, 1.0),
+        device,
+    );
+    let output = model.forward(images.clone(), noise);
+    let reconstruction = model
+        .decoder
+        .negative_log_likelihood(output.logits, images.repeat_dim(0, samples));
+    ElboTerms::new(&output.posterior, reconstruction)
 }

@@ -2,10 +2,10 @@
 //!
 //! Two opaque handles, following the Rust-wasm book's "big state lives in wasm" pattern:
 //! [`TrainerHandle`] lives in the Web Worker and owns the training model on WebGPU or the CPU;
-//! [`Viewer`] lives on the main thread on the CPU and answers the sliders and the drawing pad
-//! synchronously, so they stay instant however long a training step takes. Weights move between
-//! them as weights files ([`crate::weights`]). Every error reaches JS as a `JsError` with a
-//! message; nothing here panics on bad input.
+//! [`Viewer`] lives on the main thread on the CPU and answers the sliders, the drawing pad and
+//! the latent views synchronously, so they stay instant however long a training step takes.
+//! Weights move between them as weights files ([`crate::weights`]). Every error reaches JS as a
+//! `JsError` with a message; nothing here panics on bad input.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -13,8 +13,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, BackendKind};
 use crate::data::MnistSplit;
-use crate::model::{Vae, VaeConfig};
-use crate::trainer::{Trainer, TrainerConfig};
+use crate::model::{Architecture, Covariance, Likelihood, Vae, VaeConfig};
+use crate::trainer::{Objective, Trainer, TrainerConfig};
 use crate::weights::{Precision, Weights};
 
 #[wasm_bindgen(start)]
@@ -34,12 +34,27 @@ fn fresh_seed() -> Result<u64, JsError> {
     getrandom::u64().map_err(|e| js_error(format!("no source of randomness: {e}")))
 }
 
+/// The model a fresh training run builds.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ModelOptions {
+    latent_size: usize,
+    likelihood: Likelihood,
+    covariance: Covariance,
+    architecture: Architecture,
+}
+
 /// What JS passes to start a training run.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TrainerOptions {
     backend: BackendKind,
-    latent_size: usize,
+    /// For fresh weights; a weights file brings its own model.
+    #[serde(default)]
+    model: Option<ModelOptions>,
+    /// When absent, the weights file's, else the default (one sample, β = 1, no warm-up).
+    #[serde(default)]
+    objective: Option<Objective>,
     #[serde(default)]
     learning_rate: Option<f64>,
     #[serde(default)]
@@ -62,10 +77,11 @@ pub struct TrainerHandle {
 
 #[wasm_bindgen]
 impl TrainerHandle {
-    /// Starts a trainer. `options`: `{ backend: "webgpu" | "cpu", latentSize, learningRate?,
-    /// batchSize? }`; `dataset`: the bytes of `mnist-10k.bin`; `weights`: a weights file to start
-    /// from (its latent size wins over `latentSize`, and its step count is carried on), or
-    /// nothing for fresh weights.
+    /// Starts a trainer. `options`: `{ backend: "webgpu" | "cpu", model?: { latentSize,
+    /// likelihood, covariance, architecture }, objective?: { samples, beta, warmup_steps },
+    /// learningRate?, batchSize? }`; `dataset`: the bytes of `mnist-10k.bin`; `weights`: a
+    /// weights file to start from (its model and step count are carried on), or nothing for
+    /// fresh weights of `options.model`.
     pub async fn create(
         options: JsValue,
         dataset: Vec<u8>,
@@ -77,11 +93,22 @@ impl TrainerHandle {
             .map(|bytes| Weights::parse(&bytes))
             .transpose()
             .map_err(js_error)?;
-        let model = match &initial {
-            Some(weights) => weights.config.clone(),
-            None => VaeConfig::new().with_latent_size(options.latent_size),
+        let model = match (&initial, options.model) {
+            (Some(weights), _) => weights.config.clone(),
+            (None, Some(m)) => VaeConfig::new()
+                .with_latent_size(m.latent_size)
+                .with_likelihood(m.likelihood)
+                .with_covariance(m.covariance)
+                .with_architecture(m.architecture),
+            (None, None) => return Err(js_error("fresh weights need a model")),
         };
         let mut config = TrainerConfig::new(model);
+        if let Some(objective) = options
+            .objective
+            .or_else(|| initial.as_ref().and_then(|w| w.objective.clone()))
+        {
+            config.objective = objective;
+        }
         if let Some(lr) = options.learning_rate {
             config.learning_rate = lr;
         }
@@ -97,9 +124,9 @@ impl TrainerHandle {
         })
     }
 
-    #[wasm_bindgen(getter, js_name = latentSize)]
-    pub fn latent_size(&self) -> usize {
-        self.trainer.config().model.latent_size
+    /// The model and objective being trained: `{ model: VaeConfig, objective: Objective, … }`.
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(self.trainer.config())
     }
 
     /// `{ kind, label }` of the backend this trainer runs on.
@@ -110,17 +137,26 @@ impl TrainerHandle {
         })
     }
 
-    /// Runs `steps` optimizer steps; resolves to `{ progress, steps, train }` where `train`
-    /// holds the mean `{ reconstruction, kl, negativeElbo }` of those steps in nats per image.
+    /// Runs `steps` optimizer steps; resolves to `{ progress, steps, train, klWeight }` where
+    /// `train` holds the mean `{ reconstruction, kl, negativeElbo }` of those steps in nats per
+    /// image.
     #[wasm_bindgen(js_name = trainSteps)]
     pub async fn train_steps(&mut self, steps: usize) -> Result<JsValue, JsError> {
         let stats = self.trainer.train_steps(steps).await.map_err(js_error)?;
         to_js(&stats)
     }
 
-    /// Resolves to the held-out `{ reconstruction, kl, negativeElbo }`.
+    /// Resolves to the held-out `{ elbo: { reconstruction, kl, negativeElbo }, unitVariances,
+    /// activeUnits, means }`.
     pub async fn evaluate(&self) -> Result<JsValue, JsError> {
         to_js(&self.trainer.evaluate().await.map_err(js_error)?)
+    }
+
+    /// Resolves to `{ k, digits, negativeElbo, negativeLogLikelihood, gap }` on the first
+    /// `digits` held-out digits.
+    #[wasm_bindgen(js_name = evaluateGap)]
+    pub async fn evaluate_gap(&self, k: usize, digits: usize) -> Result<JsValue, JsError> {
+        to_js(&self.trainer.evaluate_gap(k, digits).await.map_err(js_error)?)
     }
 
     /// `{ step, epoch, epochFraction, imagesSeen }`.
@@ -128,7 +164,7 @@ impl TrainerHandle {
         to_js(&self.trainer.progress())
     }
 
-    /// The current weights and step count as a weights file (f32, exact).
+    /// The current weights, step count and objective as a weights file (f32, exact).
     #[wasm_bindgen(js_name = exportWeights)]
     pub async fn export_weights(&self) -> Result<Vec<u8>, JsError> {
         self.trainer
@@ -138,11 +174,17 @@ impl TrainerHandle {
     }
 }
 
+/// The held-out digits' labels, for colouring the latent map.
+#[wasm_bindgen(js_name = heldoutLabels)]
+pub fn heldout_labels(dataset: &[u8]) -> Result<Vec<u8>, JsError> {
+    Ok(MnistSplit::parse(dataset).map_err(js_error)?.heldout.labels)
+}
+
 /// Inference on the main thread, on the CPU: decode, encode and reconstruct answer at once.
 #[wasm_bindgen]
 pub struct Viewer {
     model: Vae,
-    config: VaeConfig,
+    objective: Option<Objective>,
     device: Device,
 }
 
@@ -154,60 +196,69 @@ impl Viewer {
     pub fn new(weights: &[u8]) -> Result<Viewer, JsError> {
         let device = backend::cpu_device();
         let weights = Weights::parse(weights).map_err(js_error)?;
-        let config = weights.config.clone();
+        let objective = weights.objective.clone();
         Ok(Self {
             model: weights.into_model(&device).map_err(js_error)?,
-            config,
+            objective,
             device,
         })
     }
 
     #[wasm_bindgen(getter, js_name = latentSize)]
     pub fn latent_size(&self) -> usize {
-        self.config.latent_size
+        self.model.latent_size()
     }
 
-    /// Pixel probabilities (784, row-major) of the digit at latent point `z`.
+    /// The model's config, as the weights file gives it.
+    pub fn config(&self) -> Result<JsValue, JsError> {
+        to_js(self.model.config())
+    }
+
+    /// The objective the model was being trained with, when its file says.
+    pub fn objective(&self) -> Result<JsValue, JsError> {
+        to_js(&self.objective)
+    }
+
+    /// Decoded means (784 values in `[0, 1]` each, row-major) of `n` latent points given as one
+    /// flat array of `n × latent` values: one digit for the sliders, a grid or a strip at once.
     pub fn decode(&self, z: &[f32]) -> Result<Vec<f32>, JsError> {
-        self.check_len("latent point", z.len(), self.config.latent_size)?;
-        let z = self.batch_of_one(z);
-        read(self.model.decode_probabilities(z))
+        let latent = self.model.latent_size();
+        if z.is_empty() || z.len() % latent != 0 {
+            return Err(js_error(format!(
+                "latent points have {} values, not a multiple of {latent}",
+                z.len()
+            )));
+        }
+        if z.iter().any(|v| !v.is_finite()) {
+            return Err(js_error("latent points must be finite"));
+        }
+        read(self.model.decode_mean(self.rows(z, latent)))
     }
 
-    /// The posterior mean μ of a 784-pixel image with grey levels in `[0, 1]`.
-    pub fn encode(&self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
-        let images = self.image(pixels)?;
-        read(self.model.encoder.forward(images).mean)
-    }
-
-    /// `[μ…, pixels…]`: the posterior mean of the image followed by its decoding, in one call so
-    /// the drawing pad moves the sliders and shows the reconstruction from the same pass.
+    /// `[μ…, pixels…]`: the posterior mean of a 784-pixel image (grey levels in `[0, 1]`)
+    /// followed by its decoding, in one call so the drawing pad moves the sliders and shows the
+    /// reconstruction from the same pass.
     pub fn reconstruct(&self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
-        let (mean, probabilities) = self.model.reconstruct(self.image(pixels)?);
+        let input = self.model.config().input_size;
+        if pixels.len() != input {
+            return Err(js_error(format!("image has {} values, expected {input}", pixels.len())));
+        }
+        if pixels.iter().any(|p| !(0.0..=1.0).contains(p)) {
+            return Err(js_error("image grey levels must lie in [0, 1]"));
+        }
+        let (mean, decoded) = self.model.reconstruct(self.rows(pixels, input));
         let mut out = read(mean)?;
-        out.extend(read(probabilities)?);
+        out.extend(read(decoded)?);
         Ok(out)
     }
 }
 
 impl Viewer {
-    fn check_len(&self, what: &str, got: usize, expected: usize) -> Result<(), JsError> {
-        if got != expected {
-            return Err(js_error(format!("{what} has {got} values, expected {expected}")));
-        }
-        Ok(())
-    }
-
-    fn batch_of_one(&self, values: &[f32]) -> Tensor<2> {
-        Tensor::from_data(TensorData::new(values.to_vec(), [1, values.len()]), &self.device)
-    }
-
-    fn image(&self, pixels: &[f32]) -> Result<Tensor<2>, JsError> {
-        self.check_len("image", pixels.len(), self.config.input_size)?;
-        if pixels.iter().any(|p| !(0.0..=1.0).contains(p)) {
-            return Err(js_error("image grey levels must lie in [0, 1]"));
-        }
-        Ok(self.batch_of_one(pixels))
+    fn rows(&self, values: &[f32], width: usize) -> Tensor<2> {
+        Tensor::from_data(
+            TensorData::new(values.to_vec(), [values.len() / width, width]),
+            &self.device,
+        )
     }
 }
 

@@ -4,8 +4,8 @@
 //! and imports it.
 //!
 //! Metadata keys: `format` = [`FORMAT`], `version` = [`VERSION`], `config` = the [`VaeConfig`]
-//! as JSON (architecture, latent size, likelihood), and optionally `progress` = the training
-//! [`Progress`] as JSON. Tensors: one per parameter, named by its module path
+//! as JSON (architecture, latent size, likelihood, posterior), and optionally `objective` = the
+//! training [`Objective`] (samples, β, warm-up) and `progress` = the training [`Progress`]. Tensors: one per parameter, named by its module path
 //! (`encoder.hidden1.weight`, …), little-endian f32, or f16 for the models shipped with the page
 //! (half the bytes; loading widens them to f32).
 
@@ -16,10 +16,10 @@ use burn::tensor::{Bytes, DType, Transaction};
 use half::f16;
 
 use crate::model::{Vae, VaeConfig};
-use crate::trainer::Progress;
+use crate::trainer::{Objective, Progress};
 
 pub const FORMAT: &str = "latent-lab/vae";
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 
 /// How the tensors are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub enum Precision {
 /// browser is async) and packs them with the config and, when given, the training progress.
 pub async fn export(
     model: &Vae,
-    config: &VaeConfig,
+    objective: Option<&Objective>,
     progress: Option<&Progress>,
     precision: Precision,
 ) -> Result<Vec<u8>, String> {
@@ -61,7 +61,10 @@ pub async fn export(
     let mut writer = burn_pack::Writer::new(tensors)
         .with_metadata("format", FORMAT)
         .with_metadata("version", VERSION)
-        .with_metadata("config", &to_json(config)?);
+        .with_metadata("config", &to_json(model.config())?);
+    if let Some(objective) = objective {
+        writer = writer.with_metadata("objective", &to_json(objective)?);
+    }
     if let Some(progress) = progress {
         writer = writer.with_metadata("progress", &to_json(progress)?);
     }
@@ -73,6 +76,15 @@ pub async fn export(
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, String> {
     serde_json::to_string(value).map_err(|e| e.to_string())
+}
+
+fn optional_json<T: serde::de::DeserializeOwned>(
+    json: Option<&String>,
+    what: &str,
+) -> Result<Option<T>, String> {
+    json.map(|json| serde_json::from_str::<T>(json))
+        .transpose()
+        .map_err(|e| format!("weights file has an unreadable {what}: {e}"))
 }
 
 #[derive(Default)]
@@ -102,6 +114,8 @@ impl ModuleVisitor for Collector {
 /// A parsed and checked weights file, not yet placed on a device.
 pub struct Weights {
     pub config: VaeConfig,
+    /// How the model was being trained, when the file says.
+    pub objective: Option<Objective>,
     /// How far the model had been trained, when the file says.
     pub progress: Option<Progress>,
     record: ModuleRecord,
@@ -111,6 +125,7 @@ impl std::fmt::Debug for Weights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Weights")
             .field("config", &self.config)
+            .field("objective", &self.objective)
             .field("progress", &self.progress)
             .field("tensors", &self.record.len())
             .finish()
@@ -145,11 +160,11 @@ impl Weights {
         let config: VaeConfig = serde_json::from_str(field("config")?)
             .map_err(|e| format!("weights file has an unreadable config: {e}"))?;
         config.validate()?;
-        let progress = metadata
-            .get("progress")
-            .map(|json| serde_json::from_str::<Progress>(json))
-            .transpose()
-            .map_err(|e| format!("weights file has unreadable progress: {e}"))?;
+        let progress = optional_json::<Progress>(metadata.get("progress"), "progress")?;
+        let objective = optional_json::<Objective>(metadata.get("objective"), "objective")?;
+        if let Some(objective) = &objective {
+            objective.validate()?;
+        }
         for tensor in reader
             .into_tensors()
             .map_err(|e| format!("weights file is damaged: {e}"))?
@@ -177,6 +192,7 @@ impl Weights {
             .cast_to_module_dtype();
         Ok(Self {
             config,
+            objective,
             progress,
             record,
         })

@@ -1,16 +1,28 @@
-//! The ELBO's pieces against independent answers.
+//! The ELBO's pieces, each against an answer computed another way.
 
 mod common;
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use latent_lab::elbo::{bernoulli_negative_log_likelihood, kl_divergence, reparameterize};
+use latent_lab::elbo::{
+    bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood, importance_weighted_bound,
+    kl_divergence, log_importance_weights, reparameterize,
+};
+use latent_lab::model::{Posterior, VaeOutput};
+
+/// Mean and standard error of a sample.
+fn mean_and_error(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let variance = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (variance / n).sqrt())
+}
 
 #[test]
 fn kl_is_zero_when_the_posterior_is_the_prior() {
     let device = common::device();
     let zeros = Tensor::<2>::zeros([4, 20], &device);
-    let kl = common::values(kl_divergence(zeros.clone(), zeros));
+    let kl = common::values(kl_divergence(&Posterior::diagonal(zeros.clone(), zeros)));
     assert_eq!(kl.len(), 4);
     assert!(kl.iter().all(|&k| k == 0.0), "{kl:?}");
 }
@@ -27,7 +39,8 @@ fn closed_form_kl_matches_a_monte_carlo_estimate() {
     let latent = mean.len();
     let expand = |v: [f32; 3]| Tensor::<2>::from_floats([v], &device).repeat_dim(0, samples);
     let noise = Tensor::random([samples, latent], Distribution::Normal(0.0, 1.0), &device);
-    let z = common::values(reparameterize(expand(mean), expand(log_variance), noise));
+    let posterior = Posterior::diagonal(expand(mean), expand(log_variance));
+    let z = common::values(reparameterize(&posterior, noise));
 
     let log_ratio: Vec<f64> = z
         .chunks_exact(latent)
@@ -43,21 +56,244 @@ fn closed_form_kl_matches_a_monte_carlo_estimate() {
                 .sum()
         })
         .collect();
-    let n = log_ratio.len() as f64;
-    let estimate = log_ratio.iter().sum::<f64>() / n;
-    let variance = log_ratio.iter().map(|x| (x - estimate).powi(2)).sum::<f64>() / (n - 1.0);
-    let standard_error = (variance / n).sqrt();
+    let (estimate, standard_error) = mean_and_error(&log_ratio);
 
-    let closed = common::values(kl_divergence(
+    let closed = common::values(kl_divergence(&Posterior::diagonal(
         Tensor::from_floats([mean], &device),
         Tensor::from_floats([log_variance], &device),
-    ))[0] as f64;
+    )))[0] as f64;
     // By hand: ½ [(0.64 + e^−1.2 − 1 + 1.2) + (2.25 + e^0.7 − 1 − 0.7) + 0] = 1.85247.
     assert!((closed - 1.85247).abs() < 1e-4, "closed form {closed}");
     assert!(
         (estimate - closed).abs() < 4.0 * standard_error,
         "Monte Carlo {estimate} ± {standard_error} vs closed form {closed}"
     );
+}
+
+/// A full-covariance posterior for one image: μ, log σ² (L's squared diagonal) and L's strictly
+/// lower part, in f64 for the independent computations below.
+const FULL_MEAN: [f64; 3] = [0.5, -1.0, 0.3];
+const FULL_LOG_VARIANCE: [f64; 3] = [-0.8, 0.4, -0.2];
+const FULL_LOWER: [[f64; 3]; 3] = [[0.0, 0.0, 0.0], [0.9, 0.0, 0.0], [-0.4, 0.6, 0.0]];
+
+fn full_posterior(device: &Device, rows: usize) -> Posterior {
+    let f32s = |v: [f64; 3]| v.map(|x| x as f32);
+    let lower = FULL_LOWER.map(f32s);
+    Posterior {
+        mean: Tensor::<2>::from_floats([f32s(FULL_MEAN)], device).repeat_dim(0, rows),
+        log_variance: Tensor::<2>::from_floats([f32s(FULL_LOG_VARIANCE)], device)
+            .repeat_dim(0, rows),
+        lower: Some(Tensor::<3>::from_floats([lower], device).repeat_dim(0, rows)),
+    }
+}
+
+/// L = diag(σ) + lower, and Σ = L Lᵀ, computed by hand.
+fn full_cholesky() -> [[f64; 3]; 3] {
+    let mut l = FULL_LOWER;
+    for i in 0..3 {
+        l[i][i] = (0.5 * FULL_LOG_VARIANCE[i]).exp();
+    }
+    l
+}
+
+fn full_covariance() -> [[f64; 3]; 3] {
+    let l = full_cholesky();
+    let mut sigma = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            sigma[i][j] = (0..3).map(|k| l[i][k] * l[j][k]).sum();
+        }
+    }
+    sigma
+}
+
+fn determinant(m: [[f64; 3]; 3]) -> f64 {
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+        + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+}
+
+/// log N(z; μ, Σ) − log N(z; 0, I) through Σ's adjugate inverse and determinant: nothing here
+/// reuses the Cholesky factor the code works with.
+fn full_log_ratio(z: &[f64]) -> f64 {
+    let sigma = full_covariance();
+    let det = determinant(sigma);
+    let mut inverse = [[0.0; 3]; 3];
+    for i in 0..3 {
+        for j in 0..3 {
+            let minor = |r: usize, c: usize| {
+                let rows: Vec<usize> = (0..3).filter(|&x| x != r).collect();
+                let cols: Vec<usize> = (0..3).filter(|&x| x != c).collect();
+                sigma[rows[0]][cols[0]] * sigma[rows[1]][cols[1]]
+                    - sigma[rows[0]][cols[1]] * sigma[rows[1]][cols[0]]
+            };
+            let sign = if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
+            inverse[i][j] = sign * minor(j, i) / det;
+        }
+    }
+    let d: Vec<f64> = z.iter().zip(FULL_MEAN).map(|(z, m)| z - m).collect();
+    let quadratic: f64 = (0..3)
+        .map(|i| (0..3).map(|j| d[i] * inverse[i][j] * d[j]).sum::<f64>())
+        .sum();
+    let log_q = -0.5 * (det.ln() + quadratic);
+    let log_p = -0.5 * z.iter().map(|z| z * z).sum::<f64>();
+    log_q - log_p
+}
+
+#[test]
+fn full_covariance_kl_matches_monte_carlo_and_samples_have_covariance_l_lt() {
+    let device = common::device();
+    device.seed(13);
+    let samples = 200_000;
+    let posterior = full_posterior(&device, samples);
+    let noise = Tensor::random([samples, 3], Distribution::Normal(0.0, 1.0), &device);
+    let z: Vec<f64> = common::values(reparameterize(&posterior, noise))
+        .into_iter()
+        .map(f64::from)
+        .collect();
+
+    // The samples' covariance is Σ = L Lᵀ.
+    let sigma = full_covariance();
+    let n = samples as f64;
+    for i in 0..3 {
+        for j in 0..3 {
+            let covariance = z
+                .chunks_exact(3)
+                .map(|z| (z[i] - FULL_MEAN[i]) * (z[j] - FULL_MEAN[j]))
+                .sum::<f64>()
+                / n;
+            assert!(
+                (covariance - sigma[i][j]).abs() < 0.02,
+                "Σ[{i}][{j}]: sample {covariance} vs {}",
+                sigma[i][j]
+            );
+        }
+    }
+
+    let log_ratio: Vec<f64> = z.chunks_exact(3).map(full_log_ratio).collect();
+    let (estimate, standard_error) = mean_and_error(&log_ratio);
+    let closed = common::values(kl_divergence(&full_posterior(&device, 1)))[0] as f64;
+    // ½ (tr Σ + μᵀμ − d − log det Σ), with det Σ from the 3 × 3 determinant.
+    let by_hand = 0.5
+        * ((0..3).map(|i| sigma[i][i]).sum::<f64>() + FULL_MEAN.iter().map(|m| m * m).sum::<f64>()
+            - 3.0
+            - determinant(sigma).ln());
+    assert!((closed - by_hand).abs() < 1e-4, "closed form {closed} vs {by_hand}");
+    assert!(
+        (estimate - closed).abs() < 4.0 * standard_error,
+        "Monte Carlo {estimate} ± {standard_error} vs closed form {closed}"
+    );
+}
+
+#[test]
+fn importance_weights_of_a_full_covariance_posterior_average_to_minus_kl() {
+    // With log p(x|z) = 0 the log weight is log p(z) − log q(z|x), whose mean under q is −KL:
+    // this checks log q(z|x) = log N(ε; 0, I) − log |det L| against the closed form.
+    let device = common::device();
+    device.seed(17);
+    let samples = 100_000;
+    let posterior = full_posterior(&device, 1);
+    let noise = Tensor::random([samples, 3], Distribution::Normal(0.0, 1.0), &device);
+    let z = reparameterize(&posterior, noise.clone());
+    let output = VaeOutput {
+        logits: Tensor::zeros([samples, 1], &device),
+        posterior: posterior.clone(),
+        noise,
+        z: z.clone(),
+    };
+    let weights = common::values(log_importance_weights(&output, Tensor::zeros([samples], &device)));
+    // Each weight against the density computed from Σ directly.
+    let zs = common::values(z);
+    for (w, z) in weights.iter().zip(zs.chunks_exact(3)).take(100) {
+        let z: Vec<f64> = z.iter().map(|&v| v as f64).collect();
+        let expected = -full_log_ratio(&z);
+        assert!((*w as f64 - expected).abs() < 1e-3, "{w} vs {expected}");
+    }
+    let (mean, error) = mean_and_error(&weights.iter().map(|&w| w as f64).collect::<Vec<_>>());
+    let kl = common::values(kl_divergence(&posterior))[0] as f64;
+    assert!((mean + kl).abs() < 4.0 * error, "mean log weight {mean} ± {error}, KL {kl}");
+}
+
+#[test]
+fn reparameterized_gradient_of_a_simple_expectation_is_analytic() {
+    // E_q[Σ zᵢ²] = |μ|² + tr(L Lᵀ): its gradient is 2μ for μ, σᵢ² for log σᵢ², and 2 L_ij for
+    // the entries below the diagonal. The estimate through z = μ + L ε must agree.
+    let device = common::device().autodiff();
+    device.seed(19);
+    let samples = 100_000;
+    let f32s = |v: [f64; 3]| v.map(|x| x as f32);
+    let mean = Tensor::<2>::from_floats([f32s(FULL_MEAN)], &device).require_grad();
+    let log_variance = Tensor::<2>::from_floats([f32s(FULL_LOG_VARIANCE)], &device).require_grad();
+    let lower = Tensor::<3>::from_floats([FULL_LOWER.map(f32s)], &device).require_grad();
+    let posterior = Posterior {
+        mean: mean.clone(),
+        log_variance: log_variance.clone(),
+        lower: Some(lower.clone().tril(-1)),
+    };
+    let noise = Tensor::random([samples, 3], Distribution::Normal(0.0, 1.0), &device);
+    let z = reparameterize(&posterior, noise);
+    let objective = z.square().sum_dim(1).mean();
+    let gradients = objective.backward();
+
+    let grad_mean = common::values(mean.grad(&gradients).unwrap());
+    let grad_log_variance = common::values(log_variance.grad(&gradients).unwrap());
+    let grad_lower = common::values(lower.grad(&gradients).unwrap());
+    for i in 0..3 {
+        let expected = 2.0 * FULL_MEAN[i];
+        assert!((grad_mean[i] as f64 - expected).abs() < 0.05, "∂/∂μ{i}: {grad_mean:?}");
+        let expected = FULL_LOG_VARIANCE[i].exp();
+        assert!(
+            (grad_log_variance[i] as f64 - expected).abs() < 0.03,
+            "∂/∂logσ²{i}: {grad_log_variance:?}"
+        );
+        for j in 0..3 {
+            let expected = if j < i { 2.0 * FULL_LOWER[i][j] } else { 0.0 };
+            let got = grad_lower[i * 3 + j] as f64;
+            assert!((got - expected).abs() < 0.05, "∂/∂L{i}{j}: {grad_lower:?}");
+        }
+    }
+}
+
+#[test]
+fn gaussian_likelihood_is_a_normalised_density() {
+    // exp(−NLL) integrated over a one-pixel image x must be 1 for any mean and σ: the constant
+    // ½ log 2πσ² is there. A Riemann sum over ±10σ.
+    let device = common::device();
+    for (mean, sigma) in [(0.3f64, 0.1f64), (0.8, 1.0), (0.0, 0.02)] {
+        let steps = 20_001;
+        let (low, high) = (mean - 10.0 * sigma, mean + 10.0 * sigma);
+        let dx = (high - low) / (steps - 1) as f64;
+        let grid: Vec<f32> = (0..steps).map(|i| (low + i as f64 * dx) as f32).collect();
+        let targets = Tensor::<1>::from_floats(grid.as_slice(), &device).reshape([steps, 1]);
+        let means = Tensor::<2>::full([steps, 1], mean, &device);
+        let log_variance = Tensor::<1>::from_floats([(2.0 * sigma.ln()) as f32], &device);
+        let nll = common::values(gaussian_negative_log_likelihood(means, targets, log_variance));
+        let integral: f64 = nll.iter().map(|&v| (-(v as f64)).exp() * dx).sum();
+        assert!((integral - 1.0).abs() < 1e-3, "mean {mean}, σ {sigma}: ∫ = {integral}");
+    }
+    // And per image it is the sum over pixels: 784 pixels at the mean cost 784 · ½ log 2πσ².
+    let sigma = 0.1f64;
+    let pixels = Tensor::<2>::full([1, 784], 0.5, &device);
+    let log_variance = Tensor::<1>::from_floats([(2.0 * sigma.ln()) as f32], &device);
+    let nll = common::values(gaussian_negative_log_likelihood(pixels.clone(), pixels, log_variance))[0];
+    let expected = 784.0 * 0.5 * (2.0 * std::f64::consts::PI * sigma * sigma).ln();
+    assert!((nll as f64 - expected).abs() < 0.05, "{nll} vs {expected}");
+}
+
+#[test]
+fn importance_weighted_bound_is_a_stable_log_mean_exp() {
+    let device = common::device();
+    // Two images, three samples each (rows are samples): one with weights far below f32's
+    // exp range.
+    let log_weights = Tensor::<2>::from_floats([[-1.0, -1000.0], [-2.0, -1001.0], [-3.0, -1002.0]], &device);
+    let bound = common::values(importance_weighted_bound(log_weights));
+    let log_mean_exp = |w: [f64; 3]| {
+        let max = w.iter().cloned().fold(f64::MIN, f64::max);
+        max + (w.iter().map(|x| (x - max).exp()).sum::<f64>() / 3.0).ln()
+    };
+    let expected = [log_mean_exp([-1.0, -2.0, -3.0]), log_mean_exp([-1000.0, -1001.0, -1002.0])];
+    for (got, want) in bound.iter().zip(expected) {
+        assert!((*got as f64 - want).abs() < 1e-3, "{bound:?} vs {expected:?}");
+    }
 }
 
 #[test]
@@ -100,13 +336,18 @@ fn reparameterized_samples_have_the_posterior_moments() {
     let device = common::device();
     device.seed(11);
     let samples = 100_000;
-    let mean = Tensor::<2>::full([samples, 1], 1.5, &device);
-    let log_variance = Tensor::<2>::full([samples, 1], (0.25f32).ln(), &device); // σ = 0.5
+    let posterior = Posterior::diagonal(
+        Tensor::<2>::full([1, 1], 1.5, &device),
+        Tensor::<2>::full([1, 1], (0.25f32).ln(), &device), // σ = 0.5
+    );
+    // One image, 100,000 samples of its z.
     let noise = Tensor::random([samples, 1], Distribution::Normal(0.0, 1.0), &device);
-    let z = common::values(reparameterize(mean, log_variance, noise));
-    let n = z.len() as f64;
-    let m = z.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let sd = (z.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>() / n).sqrt();
+    let z: Vec<f64> = common::values(reparameterize(&posterior, noise))
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    let (m, _) = mean_and_error(&z);
+    let sd = (z.iter().map(|v| (v - m).powi(2)).sum::<f64>() / z.len() as f64).sqrt();
     assert!((m - 1.5).abs() < 0.01, "mean {m}");
     assert!((sd - 0.5).abs() < 0.01, "sd {sd}");
 }

@@ -14,8 +14,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use latent_lab::backend::{self, BackendKind};
 use latent_lab::data::MnistSplit;
-use latent_lab::model::VaeConfig;
-use latent_lab::trainer::{ElboStats, Trainer, TrainerConfig, evaluate};
+use latent_lab::evaluation::{evaluate, importance_weighted};
+use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
+use latent_lab::trainer::{ElboStats, Objective, Trainer, TrainerConfig};
 use latent_lab::weights::{Precision, Weights};
 
 #[derive(Parser)]
@@ -29,10 +30,14 @@ struct Cli {
 enum Command {
     /// Train a model from fresh weights and save it as a weights file.
     Train(TrainArgs),
-    /// Print a weights file's config and its held-out negative ELBO.
+    /// Print a weights file's config, its held-out negative ELBO, active units, and the gap to
+    /// an importance-weighted estimate of log p(x).
     Evaluate {
         /// The weights file.
         path: PathBuf,
+        /// Importance samples per digit for the log p(x) estimate.
+        #[arg(long, default_value_t = 64)]
+        k: usize,
         /// The dataset file.
         #[arg(long, default_value = "www/data/mnist-10k.bin")]
         data: PathBuf,
@@ -50,6 +55,24 @@ struct TrainArgs {
     /// Dimension of z.
     #[arg(long, default_value_t = 20)]
     latent_size: usize,
+    #[arg(long, value_enum, default_value_t = LikelihoodArg::Bernoulli)]
+    likelihood: LikelihoodArg,
+    /// σ of the fixed Gaussian likelihood.
+    #[arg(long, default_value_t = 0.1)]
+    sigma: f64,
+    #[arg(long, value_enum, default_value_t = CovarianceArg::Diagonal)]
+    covariance: CovarianceArg,
+    #[arg(long, value_enum, default_value_t = ArchitectureArg::Mlp)]
+    architecture: ArchitectureArg,
+    /// Monte Carlo samples of z per image.
+    #[arg(long, default_value_t = 1)]
+    samples: usize,
+    /// Weight of the KL term.
+    #[arg(long, default_value_t = 1.0)]
+    beta: f64,
+    /// Steps over which the KL weight grows from 0 to β.
+    #[arg(long, default_value_t = 0)]
+    warmup_steps: u64,
     #[arg(long, default_value_t = 128)]
     batch_size: usize,
     #[arg(long, default_value_t = 1e-3)]
@@ -72,6 +95,27 @@ struct TrainArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum LikelihoodArg {
+    Bernoulli,
+    /// Gaussian with the fixed --sigma.
+    Gaussian,
+    /// Gaussian with a learned σ.
+    GaussianLearned,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CovarianceArg {
+    Diagonal,
+    Full,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ArchitectureArg {
+    Mlp,
+    Conv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum Backend {
     /// burn's CPU backend (ndarray), on every core.
     Cpu,
@@ -82,7 +126,7 @@ enum Backend {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Train(args) => train(args),
-        Command::Evaluate { path, data, seed } => evaluate_file(&path, &data, seed),
+        Command::Evaluate { path, k, data, seed } => evaluate_file(&path, k, &data, seed),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -107,7 +151,27 @@ fn describe(stats: &ElboStats) -> String {
 
 fn train(args: TrainArgs) -> Result<(), String> {
     let data = load_data(&args.data)?;
-    let config = TrainerConfig::new(VaeConfig::new().with_latent_size(args.latent_size))
+    let model = VaeConfig::new()
+        .with_latent_size(args.latent_size)
+        .with_likelihood(match args.likelihood {
+            LikelihoodArg::Bernoulli => Likelihood::Bernoulli,
+            LikelihoodArg::Gaussian => Likelihood::Gaussian { sigma: args.sigma },
+            LikelihoodArg::GaussianLearned => Likelihood::GaussianLearned,
+        })
+        .with_covariance(match args.covariance {
+            CovarianceArg::Diagonal => Covariance::Diagonal,
+            CovarianceArg::Full => Covariance::Full,
+        })
+        .with_architecture(match args.architecture {
+            ArchitectureArg::Mlp => Architecture::Mlp,
+            ArchitectureArg::Conv => Architecture::Conv,
+        });
+    let objective = Objective::new()
+        .with_samples(args.samples)
+        .with_beta(args.beta)
+        .with_warmup_steps(args.warmup_steps);
+    let config = TrainerConfig::new(model)
+        .with_objective(objective)
         .with_learning_rate(args.learning_rate)
         .with_batch_size(args.batch_size);
     let kind = match args.backend {
@@ -154,9 +218,11 @@ fn train(args: TrainArgs) -> Result<(), String> {
         let train = ElboStats::new(reconstruction / steps as f64, kl / steps as f64);
         let heldout = pollster::block_on(trainer.evaluate())?;
         println!(
-            "epoch {epoch:>3}  train {}  held out {}  {images_per_second:.0} images/s",
+            "epoch {epoch:>3}  train {}  held out {}  {}/{} active units  {images_per_second:.0} images/s",
             describe(&train),
-            describe(&heldout)
+            describe(&heldout.elbo),
+            heldout.active_units,
+            args.latent_size
         );
     }
     let precision = if args.half { Precision::F16 } else { Precision::F32 };
@@ -171,18 +237,32 @@ fn train(args: TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn evaluate_file(path: &PathBuf, data: &PathBuf, seed: u64) -> Result<(), String> {
+fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<(), String> {
     let data = load_data(data)?;
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let weights = Weights::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     let device = backend::cpu_device();
     device.seed(seed);
     println!("{}: {:?}", path.display(), weights.config);
+    if let Some(objective) = &weights.objective {
+        println!("trained with {objective:?}");
+    }
     if let Some(progress) = weights.progress {
         println!("trained for {} steps ({} images)", progress.step, progress.images_seen);
     }
     let model = weights.into_model(&device)?;
-    let heldout = pollster::block_on(evaluate(&model, &data.heldout.to_tensor(&device)))?;
-    println!("held out: {}", describe(&heldout));
+    let heldout = data.heldout.to_tensor(&device);
+    let report = pollster::block_on(evaluate(&model, &heldout))?;
+    println!(
+        "held out: {}, {}/{} active units",
+        describe(&report.elbo),
+        report.active_units,
+        model.latent_size()
+    );
+    let gap = pollster::block_on(importance_weighted(&model, &heldout, k))?;
+    println!(
+        "held out, {k} importance samples: −ELBO {:.2}, −log p(x) ≤ {:.2}, gap {:.2} nats",
+        gap.negative_elbo, gap.negative_log_likelihood, gap.gap
+    );
     Ok(())
 }

@@ -70,7 +70,7 @@ describe('keeping the model', { timeout: 300_000 }, () => {
     const cases = [
       ['truncated', good.subarray(0, good.length >> 1), /damaged|not a latent-lab weights file/],
       ['wrong shape', patch(good, '"latent_size":20', '"latent_size":21'), /do not fit.*shape mismatch/],
-      ['wrong version', patch(good, 'version\x611', 'version\x612'), /version 2 is not supported/],
+      ['wrong version', patch(good, 'version\x612', 'version\x613'), /version 3 is not supported/],
       ['NaN', withNaN(good), /NaN or infinite/],
       ['not weights at all', Buffer.from('hello'), /not a latent-lab weights file/],
     ];

@@ -2,17 +2,20 @@
 // drawing pad, starts the training worker on WebGPU or the CPU, and keeps the work: the model
 // and plot are autosaved, and restored on the next visit.
 
-import init, { Viewer } from '../../pkg/latent_lab.js';
+import init, { Viewer, heldoutLabels } from '../../pkg/latent_lab.js';
 import { DrawingPad } from './canvas.js';
 import { clearDigit, paintDigit } from './digit.js';
 import { WeightsFiles } from './files.js';
 import { chooseBackend, describeBackend, detectWebGpu } from './gpu.js';
 import { SHIPPED_LATENT_SIZES, compileWasm, loadBytes, loadShippedModel } from './loader.js';
-import { ElboPlot } from './plot.js';
+import { ElboPlot, GapPlot } from './plot.js';
 import { TrainingSession } from './session.js';
+import { DEFAULT_SETTINGS, SettingsPanel, describeSettings, isDefault } from './settings.js';
 import { LatentSliders, samplePrior } from './sliders.js';
 import { clearSession, loadSession, saveSession } from './storage.js';
 import { TrainingControls } from './training.js';
+import { ActiveUnits } from './units.js';
+import { LatentViews } from './views.js';
 
 /** How often the model being trained is autosaved. */
 const AUTOSAVE_MS = 3000;
@@ -103,9 +106,12 @@ async function main() {
   $('clear').addEventListener('click', () => pad.clear());
 
   const plot = new ElboPlot($('plot'));
+  const gapPlot = new GapPlot($('gap-plot'));
+  const units = new ActiveUnits($('units'), $('units-summary'));
   const modelNote = $('model-note');
   if (restored) {
     plot.restore(restored.history);
+    gapPlot.restore(restored.history.gap);
     modelNote.textContent = `Restored the model you were training, autosaved ${timeOf(restored.savedAt)}.`;
   } else {
     modelNote.textContent = 'A model trained natively ships with the page; press Train to go on training it here, or start from scratch.';
@@ -114,6 +120,16 @@ async function main() {
   const gpuSupport = await gpu;
   showStatus('Loading 10,000 MNIST digits…');
   const dataset = await loadBytes('dataset');
+  const views = new LatentViews(
+    {
+      viewer: () => viewer,
+      drawing: () => drawing,
+      showLatent: (z) => sliders.set(z),
+      error: showError,
+    },
+    heldoutLabels(dataset),
+  );
+  views.modelChanged(viewer.latentSize);
   /** When each chunk of steps ended, for the benchmark. */
   const stepLog = [];
 
@@ -133,7 +149,8 @@ async function main() {
   const autosave = async () => {
     if (!unsaved || !latest) return;
     unsaved = false;
-    const history = plot.historyUntil(epochOf(latest.progress));
+    const epoch = epochOf(latest.progress);
+    const history = { ...plot.historyUntil(epoch), gap: gapPlot.historyUntil(epoch) };
     try {
       await saveSession({ weights: latest.bytes, history, savedAt: Date.now() });
       document.body.dataset.savedStep = String(latest.progress.step);
@@ -162,11 +179,12 @@ async function main() {
     error: showError,
   });
 
-  const reset = async (latentSize) => {
+  /** Fresh weights as `settings` ask, training at once when `train`. */
+  const reset = async (settings, train = false) => {
     await clearSession();
     unsaved = false;
-    modelNote.textContent = `Training from fresh weights, latent size ${latentSize}.`;
-    session.reset(latentSize);
+    modelNote.textContent = `Training from fresh weights: ${describeSettings(settings)}.`;
+    session.reset(settings, train);
   };
   controls = new TrainingControls({
     train: () => {
@@ -174,34 +192,52 @@ async function main() {
       session.train();
     },
     pause: () => session.pause(),
-    reset,
-    // A latent size with a shipped model loads it; any other starts from fresh weights.
-    latentSize: async (latentSize) => {
-      if (!SHIPPED_LATENT_SIZES.includes(latentSize)) return reset(latentSize);
-      session.load(await loadShippedModel(latentSize));
-      modelNote.textContent = `The shipped model with latent size ${latentSize}.`;
-      return undefined;
-    },
+    reset: () => reset(settings.current),
     switchBackend: (kind) => session.switchBackend(kind),
+    busy: (busy) => settings.setEnabled(!busy),
   });
+  const settings = new SettingsPanel({
+    // The shipped models' settings with a shipped latent size load that model; anything else
+    // trains from fresh weights at once.
+    restart: async (next) => {
+      const size = next.model.latentSize;
+      if (isDefault(next) && SHIPPED_LATENT_SIZES.includes(size)) {
+        session.load(await loadShippedModel(size));
+        modelNote.textContent = `The shipped model with latent size ${size}.`;
+        return undefined;
+      }
+      controls.setState('switching');
+      return reset(next, true);
+    },
+    gapK: (k) => session.setGapK(k),
+    confirmReplace: () => controls.confirmReplace(),
+    error: showError,
+  });
+  settings.show(DEFAULT_SETTINGS);
   controls.setState('starting');
-  controls.showLatentSize(viewer.latentSize);
   controls.trained = Boolean(restored);
   const lastHeldout = restored?.history.heldout.at(-1);
   if (lastHeldout) controls.showHeldout(lastHeldout);
+  const lastGap = restored?.history.gap?.at(-1);
+  if (lastGap) controls.showGap(lastGap);
 
   const session = new TrainingSession(
     module,
-    { dataset, backend: chooseBackend(gpuSupport), weights: startWeights, evaluate: !restored },
+    { dataset, backend: chooseBackend(gpuSupport), weights: startWeights, evaluate: !restored, gapK: settings.gapK() },
     {
-      started(reason, latentSize) {
+      started(reason, config) {
         if (reason === 'load' || reason === 'reset') {
           plot.clear();
+          gapPlot.clear();
+          units.clear();
           controls.trained = false;
+          for (const id of ['fig-heldout', 'fig-gap', 'fig-active']) $(id).textContent = '–';
         }
         // An imported or shipped model is kept once it arrives; after a reset, once trained.
         saveNextWeights = reason === 'load';
-        controls.showLatentSize(latentSize);
+        settings.showConfig(config);
+        $('model-description').textContent = describeSettings(settings.current);
+        document.body.dataset.model = JSON.stringify(settings.current);
       },
       status(state, info) {
         controls.setState(state);
@@ -222,9 +258,15 @@ async function main() {
         plot.add('train', epochOf(stats.progress), stats.train);
         unsaved = true;
       },
-      heldout(progress, stats) {
-        controls.showHeldout(stats);
-        plot.add('heldout', epochOf(progress), stats);
+      heldout(progress, report) {
+        controls.showHeldout(report.elbo, report.activeUnits, report.unitVariances.length);
+        plot.add('heldout', epochOf(progress), report.elbo);
+        units.show(report.unitVariances);
+        views.showReport(report.means, report.unitVariances.length);
+      },
+      gap(progress, report) {
+        controls.showGap(report);
+        gapPlot.add(epochOf(progress), report);
       },
       weights(bytes, progress) {
         const next = attempt('Loading the trained weights', () => new Viewer(bytes));
@@ -236,12 +278,15 @@ async function main() {
           saveNextWeights = false;
           unsaved = true;
         }
+        // Weights newer than the last save: an autosave may have caught the steps before them.
+        if (controls.trained && String(progress.step) !== document.body.dataset.savedStep) unsaved = true;
         controls.showProgress(progress);
         // The digits on screen follow the training model; the sliders stay where the person
         // put them (at 0 when the latent size changed).
         sliders.setSize(viewer.latentSize);
         showDrawing(false);
         sliders.redraw();
+        views.modelChanged(viewer.latentSize);
       },
       error(message) {
         showError(message);
@@ -252,6 +297,8 @@ async function main() {
   // What the browser tests and the benchmark read.
   window.latentLab = {
     plot,
+    gapPlot,
+    views,
     stepLog,
     get backend() { return document.body.dataset.backend; },
     get latentSize() { return viewer.latentSize; },

@@ -97,3 +97,68 @@ export class ElboPlot {
     }
   }
 }
+
+/**
+ * The gap: −ELBO and the importance-weighted bound −IW-k ≥ −log p(x) on the same held-out
+ * digits and samples, against epochs. The distance between the two lines is how much of the
+ * ELBO's shortfall k samples recover: a lower bound on E[KL(q(z|x) ‖ p(z|x))].
+ */
+export class GapPlot {
+  /** @param {HTMLElement} container */
+  constructor(container) {
+    this.container = container;
+    this.clear();
+    this.plot = new uPlot(
+      {
+        width: this.width(),
+        height: 200,
+        scales: { x: { time: false } },
+        axes: [{ label: 'epochs' }, { label: 'nats per image', size: 60 }],
+        legend: { live: false },
+        cursor: { drag: { x: false, y: false } },
+        series: [
+          { label: 'epoch' },
+          { label: '−ELBO (same digits)', stroke: '#1d2330', width: 2, points: { show: true, size: 5 } },
+          { label: '−IW-k ≥ −log p(x)', stroke: '#8a3ffc', width: 2, points: { show: true, size: 5 } },
+        ],
+      },
+      this.data,
+      container,
+    );
+    new ResizeObserver(() => this.plot.setSize({ width: this.width(), height: 200 })).observe(container);
+  }
+
+  width() {
+    return Math.max(200, this.container.clientWidth);
+  }
+
+  clear() {
+    /** @type {object[]} every estimate, for the autosave */
+    this.history = [];
+    this.data = [[], [], []];
+    this.plot?.setData(this.data);
+  }
+
+  /** @param {object[]} history saved points */
+  restore(history = []) {
+    this.clear();
+    for (const point of history) this.add(point.epoch, point);
+  }
+
+  historyUntil(epoch) {
+    return this.history.filter((p) => p.epoch <= epoch);
+  }
+
+  /**
+   * @param {number} epoch
+   * @param {{k: number, digits: number, negativeElbo: number, negativeLogLikelihood: number,
+   *          gap: number}} report
+   */
+  add(epoch, report) {
+    this.history.push({ epoch, ...report });
+    this.data[0].push(epoch);
+    this.data[1].push(report.negativeElbo);
+    this.data[2].push(report.negativeLogLikelihood);
+    this.plot.setData(this.data);
+  }
+}

@@ -7,13 +7,15 @@
 export class TrainingSession {
   /**
    * @param {WebAssembly.Module} module the compiled wasm, shared with the worker
-   * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean}} start
-   *   the model to train first, and whether to evaluate it at once
+   * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean,
+   *          gapK: number}} start the model to train first, whether to evaluate it at once, and
+   *   the importance samples of the gap estimate
    * @param {{
-   *   started: (reason: string, latentSize: number) => void,
+   *   started: (reason: string, config: object) => void,
    *   status: (state: string, backend: {kind: string, label: string}) => void,
    *   steps: (stats: object, stepsPerSecond: number) => void,
-   *   heldout: (progress: object, stats: object) => void,
+   *   heldout: (progress: object, report: object) => void,
+   *   gap: (progress: object, report: object) => void,
    *   weights: (bytes: Uint8Array, progress: object) => void,
    *   error: (message: string) => void,
    * }} on
@@ -27,10 +29,11 @@ export class TrainingSession {
     this.nextId = 0;
     this.worker.onmessage = ({ data }) => {
       switch (data.type) {
-        case 'started': return on.started(data.reason, data.latentSize);
+        case 'started': return on.started(data.reason, data.config);
         case 'status': return on.status(data.state, data.backend);
         case 'steps': return on.steps(data.stats, data.stepsPerSecond);
-        case 'heldout': return on.heldout(data.progress, data.stats);
+        case 'heldout': return on.heldout(data.progress, data.report);
+        case 'gap': return on.gap(data.progress, data.report);
         case 'weights': return on.weights(data.bytes, data.progress);
         case 'exported': {
           this.exports.get(data.id)?.(data.bytes);
@@ -48,8 +51,18 @@ export class TrainingSession {
 
   train() { this.worker.postMessage({ type: 'train' }); }
   pause() { this.worker.postMessage({ type: 'pause' }); }
-  /** Fresh weights of the given latent size, and the step count back to 0. */
-  reset(latentSize) { this.worker.postMessage({ type: 'reset', latentSize }); }
+  /**
+   * Fresh weights and the step count back to 0.
+   * @param {{model: {latentSize: number, likelihood: string | object, covariance: string,
+   *          architecture: string}, objective: {samples: number, beta: number,
+   *          warmup_steps: number}}} settings
+   * @param {boolean} train whether to start training the new model at once
+   */
+  reset({ model, objective }, train = false) {
+    this.worker.postMessage({ type: 'reset', model, objective, train });
+  }
+  /** Importance samples for the gap estimate from now on (estimated at once when paused). */
+  setGapK(k) { this.worker.postMessage({ type: 'gap-k', k }); }
   /** Trains the model of a weights file from now on (checked by the caller first). */
   load(weights) {
     const buffer = weights.slice().buffer;

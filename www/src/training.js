@@ -1,16 +1,16 @@
-// The training panel's controls and figures: Train / Pause / Train from scratch, latent size,
-// backend, and the step, epoch, speed and progress read-outs.
+// The training panel's controls and figures: Train / Pause / Train from scratch, backend, and
+// the step, epoch, speed, progress and active-unit read-outs.
 
 const $ = (id) => document.getElementById(id);
 
 export class TrainingControls {
   /**
-   * @param {{train: () => void, pause: () => void, reset: (latentSize: number) => void,
-   *          latentSize: (latentSize: number) => void, switchBackend: (backend: string) => void}} actions
+   * @param {{train: () => void, pause: () => void, reset: () => void,
+   *          switchBackend: (backend: string) => void, busy: (busy: boolean) => void}} actions
    */
   constructor(actions) {
+    this.actions = actions;
     this.buttons = { train: $('train'), pause: $('pause'), reset: $('reset') };
-    this.latentSize = $('latent-size');
     this.backend = $('backend');
     /** Whether the model was trained in this tab (or restored from its autosave). */
     this.trained = false;
@@ -22,19 +22,11 @@ export class TrainingControls {
       this.setState('pausing');
       actions.pause();
     });
-    this.buttons.reset.addEventListener('click', () => this.confirmReplace() && actions.reset(this.size()));
-    this.latentSize.addEventListener('change', () => {
-      if (this.confirmReplace()) actions.latentSize(this.size());
-      else this.latentSize.value = String(this.currentSize);
-    });
+    this.buttons.reset.addEventListener('click', () => this.confirmReplace() && actions.reset());
     this.backend.addEventListener('change', () => {
       this.setState('switching');
       actions.switchBackend(this.backend.value);
     });
-  }
-
-  size() {
-    return Number(this.latentSize.value);
   }
 
   /** Asks before the model trained in this tab is replaced (export it first to keep it). */
@@ -48,8 +40,8 @@ export class TrainingControls {
     this.buttons.train.disabled = busy || state === 'training';
     this.buttons.pause.disabled = state !== 'training';
     this.buttons.reset.disabled = busy;
-    this.latentSize.disabled = busy;
     this.backend.disabled = busy;
+    this.actions.busy(busy);
   }
 
   /** Reflects which backend runs, and which are available. */
@@ -57,11 +49,6 @@ export class TrainingControls {
     this.backend.value = kind;
     this.backend.querySelector('option[value=webgpu]').disabled = !webgpuAvailable;
     this.backend.title = `Training on ${label}`;
-  }
-
-  showLatentSize(size) {
-    this.currentSize = size;
-    this.latentSize.value = String(size);
   }
 
   showSteps(progress, stepsPerSecond) {
@@ -77,7 +64,15 @@ export class TrainingControls {
     if (progress.step === 0) $('fig-rate').textContent = '–';
   }
 
-  showHeldout(stats) {
-    $('fig-heldout').textContent = `${stats.negativeElbo.toFixed(1)} nats`;
+  /** @param {{negativeElbo: number}} elbo @param {number} [active] @param {number} [latent] */
+  showHeldout(elbo, active, latent) {
+    $('fig-heldout').textContent = `${elbo.negativeElbo.toFixed(1)} nats`;
+    if (active != null) $('fig-active').textContent = `${active} / ${latent}`;
+  }
+
+  /** @param {{k: number, digits: number, gap: number, negativeLogLikelihood: number}} report */
+  showGap(report) {
+    $('fig-gap').textContent = `${report.gap.toFixed(2)} nats`;
+    $('fig-gap').title = `−ELBO − (−IW-${report.k}) on ${report.digits} held-out digits; −log p(x) ≤ ${report.negativeLogLikelihood.toFixed(1)} nats`;
   }
 }

@@ -1,12 +1,13 @@
 // The Web Worker that owns the model being trained, so the page never freezes, whatever a
 // training step costs on the chosen backend.
 //
-// Protocol. In: {type: 'init', module, dataset, backend, weights, evaluate},
-// {type: 'train'}, {type: 'pause'}, {type: 'load', weights}, {type: 'reset', latentSize},
-// {type: 'backend', backend}, {type: 'export', id}.
-// Out: {type: 'started', reason, latentSize} when a new model takes over (before its figures),
+// Protocol. In: {type: 'init', module, dataset, backend, weights, evaluate, gapK},
+// {type: 'train'}, {type: 'pause'}, {type: 'load', weights}, {type: 'reset', model, objective, train},
+// {type: 'backend', backend}, {type: 'export', id}, {type: 'gap-k', k}.
+// Out: {type: 'started', reason, config} when a new model takes over (before its figures),
 // {type: 'status', state: 'ready' | 'training' | 'paused', backend},
-// {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, stats},
+// {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, report} (HeldoutReport:
+// elbo, unitVariances, activeUnits, means), {type: 'gap', progress, report} (GapReport),
 // {type: 'weights', bytes, progress}, {type: 'exported', id, bytes}, {type: 'error', message}.
 // A command that fails leaves the model being trained as it was.
 
@@ -18,11 +19,19 @@ const EVAL_EVERY_IMAGES = 1024;
 const WEIGHTS_EVERY_MS = 500;
 /** A chunk of steps between readbacks lasts about this long, so Pause answers quickly. */
 const CHUNK_TARGET_MS = 100;
+/** The importance-weighted estimate may take at most this share of the training time. */
+const GAP_TIME_SHARE = 0.15;
+/** Held-out digits for the gap: fewer as k grows, so one estimate costs about the same. */
+const gapDigits = (k) => Math.max(16, Math.min(100, Math.floor(6400 / k)));
 
 /** @type {TrainerHandle | null} */
 let trainer = null;
 let dataset = null;
-let latentSize = 20;
+/** What a reset builds: {model: {latentSize, likelihood, covariance, architecture}, objective}. */
+let fresh = null;
+let gapK = 16;
+let trainingMs = 0;
+let gapMs = 0;
 let running = false;
 let chunk = 1;
 let stepsPerSecond = null;
@@ -65,6 +74,7 @@ async function handle(message) {
     case 'init':
       await init({ module_or_path: message.module });
       dataset = new Uint8Array(message.dataset);
+      gapK = message.gapK ?? gapK;
       await start('init', message.backend, new Uint8Array(message.weights), message.evaluate);
       break;
     case 'pause':
@@ -79,8 +89,17 @@ async function handle(message) {
       break;
     case 'reset':
       running = false;
-      latentSize = message.latentSize;
+      fresh = { model: message.model, objective: message.objective };
       await start('reset', trainer.backend().kind, undefined, true);
+      if (message.train) {
+        running = true;
+        post({ type: 'status', state: 'training', backend: trainer.backend() });
+        loop();
+      }
+      break;
+    case 'gap-k':
+      gapK = message.k;
+      if (!running) await estimateGap();
       break;
     case 'export':
       post({ type: 'exported', id: message.id, bytes: await trainer.exportWeights() });
@@ -101,26 +120,32 @@ async function handle(message) {
 }
 
 /**
- * Replaces the trainer with one starting from `weights` (fresh ones of `latentSize` when
- * absent); only once the new one exists is the old one freed.
+ * Replaces the trainer with one starting from `weights` (fresh ones as the last reset asked
+ * when absent); only once the new one exists is the old one freed.
  */
 async function start(reason, backend, weights, evaluateFirst) {
+  // A weights file brings its own model and objective.
+  const options = weights ? {} : fresh;
   let next;
   try {
-    next = await TrainerHandle.create({ backend, latentSize }, dataset, weights);
+    next = await TrainerHandle.create({ backend, ...options }, dataset, weights);
   } catch (e) {
     if (backend !== 'webgpu') throw e;
     post({ type: 'error', message: `WebGPU could not start (${e.message}); training on the CPU instead.` });
-    next = await TrainerHandle.create({ backend: 'cpu', latentSize }, dataset, weights);
+    next = await TrainerHandle.create({ backend: 'cpu', ...options }, dataset, weights);
   }
   trainer?.free();
   trainer = next;
-  latentSize = trainer.latentSize;
-  post({ type: 'started', reason, latentSize });
+  post({ type: 'started', reason, config: trainer.config() });
   chunk = 1;
   stepsPerSecond = null;
+  trainingMs = 0;
+  gapMs = 0;
   lastEvalImages = trainer.progress().imagesSeen;
-  if (evaluateFirst) await evaluate();
+  if (evaluateFirst) {
+    await evaluate();
+    await estimateGap();
+  }
   await sendWeights();
   post({ type: 'status', state: running ? 'training' : 'ready', backend: trainer.backend() });
 }
@@ -141,6 +166,7 @@ async function trainChunk() {
   const started = performance.now();
   const stats = await trainer.trainSteps(chunk);
   const elapsed = Math.max(1, performance.now() - started);
+  trainingMs += elapsed;
   const rate = (1000 * stats.steps) / elapsed;
   stepsPerSecond = stepsPerSecond == null ? rate : 0.8 * stepsPerSecond + 0.2 * rate;
   chunk = Math.max(1, Math.min(32, Math.round((chunk * CHUNK_TARGET_MS) / elapsed)));
@@ -154,13 +180,22 @@ async function trainChunk() {
   if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES) {
     lastEvalImages = stats.progress.imagesSeen;
     await evaluate();
+    if (gapMs < GAP_TIME_SHARE * trainingMs) await estimateGap();
   }
   if (performance.now() - lastWeightsAt >= WEIGHTS_EVERY_MS) await sendWeights();
 }
 
 async function evaluate() {
-  const stats = await trainer.evaluate();
-  post({ type: 'heldout', progress: trainer.progress(), stats });
+  const report = await trainer.evaluate();
+  post({ type: 'heldout', progress: trainer.progress(), report });
+}
+
+/** The ELBO against the importance-weighted bound with k samples, on a few held-out digits. */
+async function estimateGap() {
+  const started = performance.now();
+  const report = await trainer.evaluateGap(gapK, gapDigits(gapK));
+  gapMs += performance.now() - started;
+  post({ type: 'gap', progress: trainer.progress(), report });
 }
 
 async function sendWeights() {

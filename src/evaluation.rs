@@ -1,0 +1,177 @@
+//! Measuring a model on held-out digits: the ELBO and its terms, the encoder's means (for the
+//! latent map), active units (posterior collapse), and the gap between the ELBO and an
+//! importance-weighted estimate of log p(x).
+
+use burn::prelude::*;
+use burn::tensor::{Distribution, Transaction};
+use serde::{Deserialize, Serialize};
+
+use crate::elbo::{ElboTerms, importance_weighted_bound, log_importance_weights};
+use crate::model::Vae;
+use crate::trainer::{ElboStats, elbo_terms};
+
+/// A latent unit is active when the variance over the data of its posterior mean E_q[zᵢ]
+/// exceeds this (Burda et al.'s criterion): below it, q(zᵢ|x) is the same for every digit, the
+/// unit carries nothing about x, and the posterior has collapsed onto the prior there.
+pub const ACTIVE_UNIT_THRESHOLD: f64 = 0.01;
+
+/// What one held-out evaluation reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldoutReport {
+    /// Mean over the digits, one sample of z per digit.
+    pub elbo: ElboStats,
+    /// Variance over the digits of each μᵢ.
+    pub unit_variances: Vec<f64>,
+    /// How many of those exceed [`ACTIVE_UNIT_THRESHOLD`].
+    pub active_units: usize,
+    /// Every digit's μ, `digits × latent`, row-major.
+    pub means: Vec<f32>,
+}
+
+/// The ELBO against the importance-weighted bound on the same digits and samples.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GapReport {
+    /// Importance samples per digit.
+    pub k: usize,
+    /// Digits averaged over.
+    pub digits: usize,
+    /// −ELBO, estimated with the same k samples (the mean of the log weights).
+    pub negative_elbo: f64,
+    /// −IW-k: an upper bound on −log p(x) that tightens as k grows.
+    pub negative_log_likelihood: f64,
+    /// −ELBO − (−IW-k) ≥ 0: how much of the ELBO's distance from log p(x) the extra samples
+    /// recover, a lower bound on E[KL(q(z|x) ‖ p(z|x))].
+    pub gap: f64,
+}
+
+/// Images per chunk, so activations stay small on any backend.
+const CHUNK: usize = 500;
+
+/// The held-out report for `images` (`[n, 784]`, on the model's device).
+pub async fn evaluate(model: &Vae, images: &Tensor<2>) -> Result<HeldoutReport, String> {
+    let [count, _] = images.dims();
+    if count == 0 {
+        return Err("no images to evaluate".into());
+    }
+    let device = images.device();
+    let mut sums: Option<(Tensor<1>, Tensor<1>)> = None;
+    let mut means = Vec::new();
+    for start in (0..count).step_by(CHUNK) {
+        let chunk = images.clone().narrow(0, start, CHUNK.min(count - start));
+        let terms: ElboTerms = elbo_terms(model, chunk.clone(), 1, &device);
+        means.push(model.encoder.forward(chunk).mean);
+        let (r, k) = (terms.reconstruction.sum(), terms.kl.sum());
+        sums = Some(match sums {
+            Some((rs, ks)) => (rs + r, ks + k),
+            None => (r, k),
+        });
+    }
+    let (reconstruction, kl) = sums.expect("at least one chunk");
+    let data = Transaction::default()
+        .register(reconstruction)
+        .register(kl)
+        .register(Tensor::cat(means, 0))
+        .execute_async()
+        .await
+        .map_err(|e| format!("reading the evaluation back failed: {e:?}"))?;
+    let [reconstruction, kl, means] = <[_; 3]>::try_from(data).map_err(|_| "short readback")?;
+    let scalar = |d: burn::tensor::TensorData| {
+        d.iter::<f64>()
+            .next()
+            .ok_or_else(|| "the device returned an empty figure".to_string())
+    };
+    let means = means
+        .try_to_vec::<f32>()
+        .map_err(|e| format!("unexpected means: {e:?}"))?;
+    let unit_variances = unit_variances(&means, model.latent_size());
+    Ok(HeldoutReport {
+        elbo: ElboStats::new(
+            scalar(reconstruction)? / count as f64,
+            scalar(kl)? / count as f64,
+        ),
+        active_units: active_units(&unit_variances),
+        unit_variances,
+        means,
+    })
+}
+
+/// Variance over the rows of each column of a row-major `rows × latent` matrix.
+pub fn unit_variances(means: &[f32], latent: usize) -> Vec<f64> {
+    let rows = (means.len() / latent.max(1)) as f64;
+    (0..latent)
+        .map(|i| {
+            let column = means[i..].iter().step_by(latent).map(|&v| v as f64);
+            let mean = column.clone().sum::<f64>() / rows;
+            column.map(|v| (v - mean).powi(2)).sum::<f64>() / rows
+        })
+        .collect()
+}
+
+/// How many units have a variance of E_q[zᵢ] over the data above [`ACTIVE_UNIT_THRESHOLD`].
+pub fn active_units(unit_variances: &[f64]) -> usize {
+    unit_variances
+        .iter()
+        .filter(|&&v| v > ACTIVE_UNIT_THRESHOLD)
+        .count()
+}
+
+/// The importance-weighted bound with `k` samples per image against the ELBO estimated from the
+/// same samples, averaged over `images`.
+pub async fn importance_weighted(model: &Vae, images: &Tensor<2>, k: usize) -> Result<GapReport, String> {
+    const MAX_K: usize = 1024;
+    if k == 0 || k > MAX_K {
+        return Err(format!("importance samples must be between 1 and {MAX_K} (got {k})"));
+    }
+    let [count, _] = images.dims();
+    let device = images.device();
+    // About 4,096 decoded images per chunk whatever k is.
+    let per_chunk = (4096 / k).max(1);
+    let mut sums: Option<(Tensor<1>, Tensor<1>)> = None;
+    for start in (0..count).step_by(per_chunk) {
+        let chunk = images.clone().narrow(0, start, per_chunk.min(count - start));
+        let [rows, _] = chunk.dims();
+        let noise = Tensor::random([k * rows, model.latent_size()], Distribution::Normal(0.0, 1.0), &device);
+        let output = model.forward(chunk.clone(), noise);
+        let reconstruction = model
+            .decoder
+            .negative_log_likelihood(output.logits.clone(), chunk.repeat_dim(0, k));
+        let log_weights = log_importance_weights(&output, reconstruction);
+        let elbo = log_weights.clone().mean_dim(0).squeeze_dim::<1>(0).sum();
+        let bound = importance_weighted_bound(log_weights).sum();
+        sums = Some(match sums {
+            Some((e, b)) => (e + elbo, b + bound),
+            None => (elbo, bound),
+        });
+    }
+    let (elbo, bound) = sums.ok_or("no images to evaluate")?;
+    let [elbo, bound] = read_scalars([elbo, bound]).await?;
+    let (negative_elbo, negative_log_likelihood) = (-elbo / count as f64, -bound / count as f64);
+    Ok(GapReport {
+        k,
+        digits: count,
+        negative_elbo,
+        negative_log_likelihood,
+        gap: negative_elbo - negative_log_likelihood,
+    })
+}
+
+/// Reads single-element tensors back in one async transaction.
+pub async fn read_scalars<const N: usize>(tensors: [Tensor<1>; N]) -> Result<[f64; N], String> {
+    let transaction = tensors
+        .into_iter()
+        .fold(Transaction::default(), |t, tensor| t.register(tensor));
+    let data = transaction
+        .execute_async()
+        .await
+        .map_err(|e| format!("reading figures back from the device failed: {e:?}"))?;
+    let mut out = [0.0; N];
+    for (slot, data) in out.iter_mut().zip(data) {
+        *slot = data
+            .iter::<f64>()
+            .next()
+            .ok_or("the device returned an empty figure")?;
+    }
+    Ok(out)
+}

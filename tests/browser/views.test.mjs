@@ -1,0 +1,176 @@
+// Issue 4 in the browser: each switch of the model and objective retrains from fresh weights and
+// restarts the plot; β provokes posterior collapse; the gap is estimated and plotted; the latent
+// map, manifold grid, prior samples and interpolation strip render digits and follow the model.
+// On the CPU path, which is what a GPU-less machine trains on.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { canvasPixels, inkedPixels, launch, openPage, screenshots, serve, waitForState } from './harness.mjs';
+
+const TIMEOUT = 180_000;
+
+describe('the seeds made visible', { timeout: 10 * TIMEOUT }, () => {
+  let server, browser, page, problems;
+
+  before(async () => {
+    server = await serve(0);
+    browser = await launch({ webgpu: false });
+    ({ page, problems } = await openPage(browser, server.url, { viewport: { width: 1280, height: 1000 } }));
+    page.on('dialog', (d) => d.accept());
+    await waitForState(page, 'ready');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  const history = () => page.evaluate(() => window.latentLab.plot.history);
+  /** Sets an input as a person would and commits it (a change event). */
+  const setValue = (id, value) =>
+    page.evaluate(([id, value]) => {
+      const input = document.getElementById(id);
+      input.value = value;
+      input.dispatchEvent(new Event('change'));
+    }, [id, value]);
+  const modelIncludes = (text) =>
+    page.waitForFunction((t) => document.body.dataset.model?.includes(t) && document.body.dataset.state === 'training', text, { timeout: TIMEOUT });
+  const inked = async (id) => inkedPixels(await canvasPixels(page, id));
+
+  test('the map, manifold, prior samples and interpolation show digits', async () => {
+    await page.waitForFunction(() => window.latentLab.views.means !== null);
+    // The shipped latent-20 model: every view has ink on it, far from blank.
+    for (const [id, least] of [['latent-map', 2000], ['manifold', 3000], ['prior-samples', 1000], ['interpolation', 300]]) {
+      const count = await inked(id);
+      assert.ok(count > least, `${id}: ${count} inked pixels`);
+    }
+    // The map's default axes for latent 20 are the principal components.
+    assert.equal(await page.inputValue('#map-x'), 'pc0');
+
+    // New prior samples are different digits.
+    const before = await canvasPixels(page, 'prior-samples');
+    await page.click('#resample');
+    assert.notDeepEqual(await canvasPixels(page, 'prior-samples'), before);
+
+    // Linear and spherical paths between the same ends differ.
+    const spherical = await canvasPixels(page, 'interpolation');
+    await page.selectOption('#interpolation-mode', 'linear');
+    assert.notDeepEqual(await canvasPixels(page, 'interpolation'), spherical);
+
+    // Choosing other map axes redraws the map and the manifold grid over them.
+    const [map, grid] = [await canvasPixels(page, 'latent-map'), await canvasPixels(page, 'manifold')];
+    await page.selectOption('#map-x', 'z3');
+    assert.notDeepEqual(await canvasPixels(page, 'latent-map'), map);
+    assert.notDeepEqual(await canvasPixels(page, 'manifold'), grid);
+    await page.selectOption('#map-x', 'pc0');
+  });
+
+  test('clicking a digit on the map moves the sliders to its μ and makes it an end', async () => {
+    const target = await page.evaluate(() => {
+      const { xy, px, py } = window.latentLab.views.map.projection;
+      const canvas = document.getElementById('latent-map');
+      const rect = canvas.getBoundingClientRect();
+      const ratio = canvas.width / rect.width;
+      return { x: rect.left + px(xy[0]) / ratio, y: rect.top + py(xy[1]) / ratio };
+    });
+    const strip = await canvasPixels(page, 'interpolation');
+    await page.selectOption('#pick-target', 'A');
+    await page.mouse.click(target.x, target.y);
+    assert.match(await page.textContent('#ends'), /^A: held-out digit #\d+ \(a \d\)/);
+    assert.equal(await page.inputValue('#pick-target'), 'B', 'the next click sets the other end');
+    assert.notEqual(await page.inputValue('#z0'), '0');
+    assert.notDeepEqual(await canvasPixels(page, 'interpolation'), strip);
+  });
+
+  test('a drawing becomes an end of the interpolation', async () => {
+    await page.click('#a-from-drawing');
+    assert.match(await page.textContent('#alert'), /Draw a digit/);
+    await page.click('#dismiss');
+    const pad = await page.locator('#pad').boundingBox();
+    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.15);
+    await page.mouse.down();
+    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.85, { steps: 12 });
+    await page.mouse.up();
+    await page.click('#b-from-drawing');
+    assert.match(await page.textContent('#ends'), /B: your drawing/);
+    assert.ok((await inked('interpolation')) > 300);
+  });
+
+  /** Switches a setting, then waits for training of the new model to show a fall. */
+  async function switchAndTrain(change, expectModel) {
+    await change();
+    await page.waitForFunction((m) => document.body.dataset.model?.includes(m), expectModel, { timeout: TIMEOUT });
+    // The plot restarted: its first held-out point is the fresh model's, at step 0.
+    await page.waitForFunction(() => window.latentLab.plot.history.heldout.length >= 3, null, { timeout: TIMEOUT });
+    const { heldout, train } = await history();
+    assert.equal(heldout[0].epoch, 0, JSON.stringify(heldout[0]));
+    assert.ok(train[0].epoch < 0.1, `the train series restarted: ${JSON.stringify(train[0])}`);
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'training', 'a switch retrains at once');
+    const last = heldout.at(-1).negativeElbo;
+    assert.ok(last < heldout[0].negativeElbo - 20, `held-out −ELBO fell: ${heldout.map((p) => p.negativeElbo.toFixed(1))}`);
+  }
+
+  test('a full-covariance posterior retrains and the plot restarts', { timeout: TIMEOUT }, async () => {
+    await switchAndTrain(() => page.selectOption('#covariance', 'Full'), '"covariance":"Full"');
+  });
+
+  test('a Gaussian decoder with learned σ retrains', { timeout: TIMEOUT }, async () => {
+    await switchAndTrain(() => page.selectOption('#likelihood', 'gaussian-learned'), '"likelihood":"GaussianLearned"');
+  });
+
+  test('a Gaussian decoder with fixed σ retrains', { timeout: TIMEOUT }, async () => {
+    await page.evaluate(() => (document.getElementById('sigma').value = '0.2'));
+    await switchAndTrain(() => page.selectOption('#likelihood', 'gaussian'), '"sigma":0.2');
+  });
+
+  test('L samples and KL warm-up retrain', { timeout: TIMEOUT }, async () => {
+    await page.selectOption('#likelihood', 'bernoulli');
+    await modelIncludes('"likelihood":"Bernoulli"');
+    await setValue('warmup', '200');
+    await modelIncludes('"warmup_steps":200');
+    await switchAndTrain(() => setValue('samples', '4'), '"samples":4');
+    assert.match(await page.textContent('#model-description'), /L=4.*warm-up 200 steps/);
+  });
+
+  test('bad settings are refused with a message and change nothing', async () => {
+    const model = await page.evaluate(() => document.body.dataset.model);
+    await setValue('beta', '-3');
+    assert.match(await page.textContent('#alert'), /β must be a number from 0 to 100/);
+    assert.equal(await page.inputValue('#beta'), '1');
+    assert.equal(await page.evaluate(() => document.body.dataset.model), model);
+    await page.click('#dismiss');
+  });
+
+  test('a large β collapses the posterior: the active units fall', { timeout: TIMEOUT }, async () => {
+    await page.evaluate(() => {
+      document.getElementById('samples').value = '1';
+      document.getElementById('warmup').value = '0';
+    });
+    await setValue('beta', '30');
+    await modelIncludes('"beta":30');
+    // 150 steps, as in the native test of the same collapse.
+    await page.waitForFunction(() => window.latentLab.plot.history.heldout.at(-1)?.epoch > 150 * 128 / 9000, null, { timeout: TIMEOUT });
+    const active = Number(await page.getAttribute('#units', 'data-active'));
+    assert.ok(active <= 1, `active units with β = 30: ${active}`);
+    assert.match(await page.textContent('#units-summary'), new RegExp(`^${active} of 20 units active`));
+    assert.ok((await history()).heldout.at(-1).kl < 5);
+    await page.screenshot({ path: join(screenshots, 'collapse.png'), fullPage: true });
+  });
+
+  test('the gap to an importance-weighted log p(x) is estimated and plotted', { timeout: TIMEOUT }, async () => {
+    await page.click('#pause');
+    await waitForState(page, 'paused');
+    const estimates = () => page.evaluate(() => window.latentLab.gapPlot.history);
+    const before = (await estimates()).length;
+    assert.ok(before >= 1, 'the fresh model had its gap estimated');
+    await page.selectOption('#gap-k', '64');
+    await page.waitForFunction((n) => window.latentLab.gapPlot.history.length > n, before, { timeout: TIMEOUT });
+    const last = (await estimates()).at(-1);
+    assert.equal(last.k, 64);
+    assert.equal(last.digits, 100);
+    assert.ok(Number.isFinite(last.gap) && last.gap > -0.5, JSON.stringify(last));
+    assert.ok(Math.abs(last.negativeElbo - last.negativeLogLikelihood - last.gap) < 1e-6);
+    assert.match(await page.textContent('#fig-gap'), /nats/);
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,215 @@
+// The latent map: the held-out digits' posterior means μ projected on two axes, coloured by
+// label, with the prior's 1σ and 2σ circles. If the aggregated posterior matches the prior (the
+// self-consistency of seed 001), the cloud fills those circles. Axes are two latent dimensions,
+// or the two principal components of the means: an orthonormal projection, under which the prior
+// N(0, I) is still N(0, I₂), so the same circles hold.
+
+/** One colour per digit class (Tableau 10). */
+export const LABEL_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
+  '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#79706e'];
+
+/** Unit vector along dimension `i` of `d`. */
+const basis = (i, d) => Float32Array.from({ length: d }, (_, j) => (j === i ? 1 : 0));
+const dot = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0);
+
+/**
+ * The top two principal directions of the rows of `means` (`n × d`), by power iteration on
+ * their covariance with deflation. Each direction's sign follows `previous` (if given), so the
+ * map does not flip as training moves it.
+ */
+export function principalAxes(means, d, previous) {
+  const n = means.length / d;
+  const centre = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) centre[j] += means[r * d + j] / n;
+  const cov = Array.from({ length: d }, () => new Float64Array(d));
+  for (let r = 0; r < n; r++) {
+    for (let a = 0; a < d; a++) {
+      const da = means[r * d + a] - centre[a];
+      for (let b = 0; b < d; b++) cov[a][b] += (da * (means[r * d + b] - centre[b])) / n;
+    }
+  }
+  const axes = [];
+  for (let k = 0; k < Math.min(2, d); k++) {
+    let v = Float64Array.from({ length: d }, (_, j) => 1 + j * 0.01);
+    for (let iter = 0; iter < 200; iter++) {
+      let w = cov.map((row) => dot(row, v));
+      for (const u of axes) { const p = dot(w, u); w = w.map((x, j) => x - p * u[j]); }
+      const norm = Math.hypot(...w) || 1;
+      v = w.map((x) => x / norm);
+    }
+    if (previous?.[k] && dot(v, previous[k]) < 0) v = v.map((x) => -x);
+    axes.push(Float32Array.from(v));
+  }
+  while (axes.length < 2) axes.push(basis(axes.length, d));
+  return axes;
+}
+
+export class LatentMap {
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {HTMLSelectElement} axisX
+   * @param {HTMLSelectElement} axisY
+   * @param {(index: number) => void} onPick called with the held-out digit clicked
+   * @param {() => void} onAxes called when the axes change
+   */
+  constructor(canvas, axisX, axisY, onPick, onAxes) {
+    this.canvas = canvas;
+    this.selects = [axisX, axisY];
+    this.means = null;
+    this.labels = null;
+    this.latent = 0;
+    this.marks = {};
+    this.previousPca = null;
+    for (const select of this.selects) {
+      select.addEventListener('change', () => {
+        this.draw();
+        onAxes();
+      });
+    }
+    canvas.addEventListener('click', (e) => {
+      const index = this.nearest(e);
+      if (index >= 0) onPick(index);
+    });
+    new ResizeObserver(() => this.draw()).observe(canvas);
+  }
+
+  /** Rebuilds the axis choices for `latent` dimensions: PC1, PC2 and each zᵢ. */
+  setLatentSize(latent) {
+    if (latent === this.latent) return;
+    this.latent = latent;
+    const options = [['pc0', 'PC 1'], ['pc1', 'PC 2'], ...Array.from({ length: latent }, (_, i) => [`z${i}`, `z${i + 1}`])];
+    // Two dimensions are shown as they are; more, through their principal components.
+    const defaults = latent === 2 ? ['z0', 'z1'] : ['pc0', 'pc1'];
+    this.selects.forEach((select, k) => {
+      select.replaceChildren(...options.map(([value, text]) => new Option(text, value)));
+      select.value = defaults[k];
+    });
+    this.previousPca = null;
+    this.means = null;
+  }
+
+  /** @returns {Float32Array[]} the two directions in z the map's axes show */
+  axes() {
+    const d = this.latent;
+    const pca = this.means ? principalAxes(this.means, d, this.previousPca) : [basis(0, d), basis(Math.min(1, d - 1), d)];
+    if (this.means) this.previousPca = pca;
+    return this.selects.map((select) => {
+      const v = select.value;
+      return v.startsWith('pc') ? pca[Number(v.slice(2))] : basis(Number(v.slice(1)), d);
+    });
+  }
+
+  /** Axis names, for captions. */
+  axisNames() {
+    return this.selects.map((s) => s.selectedOptions[0]?.text ?? '');
+  }
+
+  /**
+   * @param {Float32Array | number[]} means `n × latent` posterior means of the held-out digits
+   * @param {Uint8Array} labels their classes
+   */
+  show(means, labels) {
+    this.means = means.length ? Float32Array.from(means) : null;
+    this.labels = labels;
+    this.projection = null;
+    this.draw();
+  }
+
+  /** Rings around picked digits: `{A: index, B: index}`. */
+  mark(marks) {
+    this.marks = marks;
+    this.draw();
+  }
+
+  draw() {
+    const canvas = this.canvas;
+    const size = Math.round(canvas.clientWidth * devicePixelRatio) || 320;
+    if (canvas.width !== size) Object.assign(canvas, { width: size, height: size });
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, size, size);
+    if (!this.means || !this.latent) return;
+    const [u, v] = this.axes();
+    const d = this.latent;
+    const n = this.means.length / d;
+    const xy = new Float32Array(2 * n);
+    for (let r = 0; r < n; r++) {
+      const row = this.means.subarray(r * d, (r + 1) * d);
+      xy[2 * r] = dot(row, u);
+      xy[2 * r + 1] = dot(row, v);
+    }
+    // Scale: at least the prior's 3σ, wide enough for all but the farthest 1% of points.
+    const extent = [...xy].map(Math.abs).sort((a, b) => a - b)[Math.floor(0.99 * (xy.length - 1))];
+    const range = Math.max(3, Math.ceil(extent * 1.1));
+    const px = (t) => ((t + range) / (2 * range)) * size;
+    const py = (t) => size - ((t + range) / (2 * range)) * size;
+    this.projection = { xy, px, py };
+
+    const scale = size / 320;
+    ctx.strokeStyle = '#e3e6ec';
+    ctx.lineWidth = scale;
+    for (let t = -range; t <= range; t++) {
+      ctx.beginPath(); ctx.moveTo(px(t), 0); ctx.lineTo(px(t), size); ctx.stroke();
+      ctx.beginPath(); ctx.moveTo(0, py(t)); ctx.lineTo(size, py(t)); ctx.stroke();
+    }
+    const dotSize = 2.2 * scale;
+    for (let r = 0; r < n; r++) {
+      ctx.fillStyle = LABEL_COLORS[this.labels[r]] ?? '#000';
+      ctx.globalAlpha = 0.75;
+      ctx.beginPath();
+      ctx.arc(px(xy[2 * r]), py(xy[2 * r + 1]), dotSize, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+    ctx.globalAlpha = 1;
+    // The prior's 1σ and 2σ contours.
+    ctx.strokeStyle = '#1d2330';
+    ctx.font = `${11 * scale}px system-ui, sans-serif`;
+    ctx.fillStyle = '#1d2330';
+    for (const [radius, dash] of [[1, []], [2, [6 * scale, 4 * scale]]]) {
+      ctx.setLineDash(dash);
+      ctx.lineWidth = 1.5 * scale;
+      ctx.beginPath();
+      ctx.arc(px(0), py(0), (radius / (2 * range)) * size, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.fillText(`${radius}σ`, px(radius * 0.72) + 2 * scale, py(radius * 0.72) - 2 * scale);
+    }
+    ctx.setLineDash([]);
+    for (const [name, index] of Object.entries(this.marks)) {
+      if (index == null || index >= n) continue;
+      const [x, y] = [px(xy[2 * index]), py(xy[2 * index + 1])];
+      ctx.lineWidth = 2.5 * scale;
+      ctx.strokeStyle = '#000';
+      ctx.beginPath();
+      ctx.arc(x, y, 7 * scale, 0, 2 * Math.PI);
+      ctx.stroke();
+      ctx.font = `bold ${13 * scale}px system-ui, sans-serif`;
+      ctx.fillStyle = '#000';
+      ctx.fillText(name, x + 9 * scale, y - 6 * scale);
+    }
+    ctx.font = `${11 * scale}px system-ui, sans-serif`;
+    ctx.fillStyle = '#5b6475';
+    const [nx, ny] = this.axisNames();
+    ctx.fillText(`${nx} →  (±${range})`, 6 * scale, size - 6 * scale);
+    ctx.save();
+    ctx.translate(12 * scale, size - 80 * scale);
+    ctx.rotate(-Math.PI / 2);
+    ctx.fillText(`${ny} →`, 0, 0);
+    ctx.restore();
+  }
+
+  /** Index of the digit under a click, or −1 when none is within a few pixels. */
+  nearest(event) {
+    if (!this.projection) return -1;
+    const rect = this.canvas.getBoundingClientRect();
+    const ratio = this.canvas.width / rect.width;
+    const [x, y] = [(event.clientX - rect.left) * ratio, (event.clientY - rect.top) * ratio];
+    const { xy, px, py } = this.projection;
+    let best = -1;
+    let bestDistance = (12 * ratio) ** 2;
+    for (let r = 0; r < xy.length / 2; r++) {
+      const distance = (px(xy[2 * r]) - x) ** 2 + (py(xy[2 * r + 1]) - y) ** 2;
+      if (distance < bestDistance) [best, bestDistance] = [r, distance];
+    }
+    return best;
+  }
+}
