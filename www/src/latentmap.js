@@ -59,7 +59,8 @@ export class LatentMap {
     this.labels = null;
     this.latent = 0;
     this.marks = {};
-    this.previousPca = null;
+    /** The means' principal directions, computed once per report. */
+    this.pca = null;
     for (const select of this.selects) {
       select.addEventListener('change', () => {
         this.draw();
@@ -84,15 +85,14 @@ export class LatentMap {
       select.replaceChildren(...options.map(([value, text]) => new Option(text, value)));
       select.value = defaults[k];
     });
-    this.previousPca = null;
+    this.pca = null;
     this.means = null;
   }
 
   /** @returns {Float32Array[]} the two directions in z the map's axes show */
   axes() {
     const d = this.latent;
-    const pca = this.means ? principalAxes(this.means, d, this.previousPca) : [basis(0, d), basis(Math.min(1, d - 1), d)];
-    if (this.means) this.previousPca = pca;
+    const pca = this.pca ?? [basis(0, d), basis(Math.min(1, d - 1), d)];
     return this.selects.map((select) => {
       const v = select.value;
       return v.startsWith('pc') ? pca[Number(v.slice(2))] : basis(Number(v.slice(1)), d);
@@ -111,6 +111,8 @@ export class LatentMap {
   show(means, labels) {
     this.means = means.length ? Float32Array.from(means) : null;
     this.labels = labels;
+    // Signs follow the previous report's directions, so the map does not flip as it trains.
+    if (this.means) this.pca = principalAxes(this.means, this.latent, this.pca);
     this.projection = null;
     this.draw();
   }
