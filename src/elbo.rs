@@ -26,7 +26,15 @@ pub fn reparameterize(posterior: &Posterior, noise: Tensor<2>) -> Tensor<2> {
     let mean = posterior.mean.clone().repeat_dim(0, samples);
     match &posterior.lower {
         // Diagonal: L ε is σ ⊙ ε, no matrix product needed.
-        None => mean + posterior.log_variance.clone().mul_scalar(0.5).exp().repeat_dim(0, samples) * noise,
+        None => {
+            mean + posterior
+                .log_variance
+                .clone()
+                .mul_scalar(0.5)
+                .exp()
+                .repeat_dim(0, samples)
+                * noise
+        }
         Some(_) => {
             let cholesky = posterior.cholesky().repeat_dim(0, samples);
             let scaled = cholesky.matmul(noise.reshape([rows, latent, 1]));
@@ -60,8 +68,8 @@ pub fn kl_divergence(posterior: &Posterior) -> Tensor<1> {
 ///   - logits, targets: `[batch, pixels]`
 ///   - output: `[batch]`, nats per image
 pub fn bernoulli_negative_log_likelihood(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    let per_pixel = logits.clone().clamp_min(0.0) - logits.clone() * targets
-        + logits.abs().neg().exp().log1p();
+    let per_pixel =
+        logits.clone().clamp_min(0.0) - logits.clone() * targets + logits.abs().neg().exp().log1p();
     per_pixel.sum_dim(1).squeeze_dim(1)
 }
 

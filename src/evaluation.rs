@@ -119,10 +119,16 @@ pub fn active_units(unit_variances: &[f64]) -> usize {
 
 /// The importance-weighted bound with `k` samples per image against the ELBO estimated from the
 /// same samples, averaged over `images`.
-pub async fn importance_weighted(model: &Vae, images: &Tensor<2>, k: usize) -> Result<GapReport, String> {
+pub async fn importance_weighted(
+    model: &Vae,
+    images: &Tensor<2>,
+    k: usize,
+) -> Result<GapReport, String> {
     const MAX_K: usize = 1024;
     if k == 0 || k > MAX_K {
-        return Err(format!("importance samples must be between 1 and {MAX_K} (got {k})"));
+        return Err(format!(
+            "importance samples must be between 1 and {MAX_K} (got {k})"
+        ));
     }
     let [count, _] = images.dims();
     let device = images.device();
@@ -130,9 +136,15 @@ pub async fn importance_weighted(model: &Vae, images: &Tensor<2>, k: usize) -> R
     let per_chunk = (4096 / k).max(1);
     let mut sums: Option<(Tensor<1>, Tensor<1>)> = None;
     for start in (0..count).step_by(per_chunk) {
-        let chunk = images.clone().narrow(0, start, per_chunk.min(count - start));
+        let chunk = images
+            .clone()
+            .narrow(0, start, per_chunk.min(count - start));
         let [rows, _] = chunk.dims();
-        let noise = Tensor::random([k * rows, model.latent_size()], Distribution::Normal(0.0, 1.0), &device);
+        let noise = Tensor::random(
+            [k * rows, model.latent_size()],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
         let output = model.forward(chunk.clone(), noise);
         let reconstruction = model
             .decoder

@@ -7,6 +7,7 @@
 //! [`Device`]: burn::tensor::Device
 
 pub mod backend;
+pub mod conv;
 pub mod data;
 pub mod elbo;
 pub mod evaluation;

@@ -317,7 +317,10 @@ impl Trainer {
     /// samples, on the first `digits` held-out digits.
     pub async fn evaluate_gap(&self, k: usize, digits: usize) -> Result<GapReport, String> {
         let [count, _] = self.heldout_images.dims();
-        let subset = self.heldout_images.clone().narrow(0, 0, digits.clamp(1, count));
+        let subset = self
+            .heldout_images
+            .clone()
+            .narrow(0, 0, digits.clamp(1, count));
         evaluation::importance_weighted(&self.model.valid(), &subset, k).await
     }
 

@@ -117,7 +117,8 @@ impl TrainerHandle {
         }
         let data = MnistSplit::parse(&dataset).map_err(js_error)?;
         let device = backend::device(options.backend).await.map_err(js_error)?;
-        let trainer = Trainer::new(config, &data, &device, fresh_seed()?, initial).map_err(js_error)?;
+        let trainer =
+            Trainer::new(config, &data, &device, fresh_seed()?, initial).map_err(js_error)?;
         Ok(Self {
             trainer,
             backend: options.backend,
@@ -156,7 +157,13 @@ impl TrainerHandle {
     /// `digits` held-out digits.
     #[wasm_bindgen(js_name = evaluateGap)]
     pub async fn evaluate_gap(&self, k: usize, digits: usize) -> Result<JsValue, JsError> {
-        to_js(&self.trainer.evaluate_gap(k, digits).await.map_err(js_error)?)
+        to_js(
+            &self
+                .trainer
+                .evaluate_gap(k, digits)
+                .await
+                .map_err(js_error)?,
+        )
     }
 
     /// `{ step, epoch, epochFraction, imagesSeen }`.
@@ -241,7 +248,10 @@ impl Viewer {
     pub fn reconstruct(&self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
         let input = self.model.config().input_size;
         if pixels.len() != input {
-            return Err(js_error(format!("image has {} values, expected {input}", pixels.len())));
+            return Err(js_error(format!(
+                "image has {} values, expected {input}",
+                pixels.len()
+            )));
         }
         if pixels.iter().any(|p| !(0.0..=1.0).contains(p)) {
             return Err(js_error("image grey levels must lie in [0, 1]"));

@@ -24,7 +24,11 @@ fn committed_dataset_has_the_documented_split() {
 
 #[test]
 fn parser_refuses_damaged_files() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/mnist-10k.bin")).unwrap();
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/www/data/mnist-10k.bin"
+    ))
+    .unwrap();
     let expect_err = |bytes: &[u8], needle: &str| {
         let err = MnistSplit::parse(bytes).unwrap_err();
         assert!(err.contains(needle), "`{err}` should mention `{needle}`");

@@ -108,7 +108,8 @@ fn full_covariance() -> [[f64; 3]; 3] {
 }
 
 fn determinant(m: [[f64; 3]; 3]) -> f64 {
-    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+    m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+        - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
         + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
 }
 
@@ -177,7 +178,10 @@ fn full_covariance_kl_matches_monte_carlo_and_samples_have_covariance_l_lt() {
         * ((0..3).map(|i| sigma[i][i]).sum::<f64>() + FULL_MEAN.iter().map(|m| m * m).sum::<f64>()
             - 3.0
             - determinant(sigma).ln());
-    assert!((closed - by_hand).abs() < 1e-4, "closed form {closed} vs {by_hand}");
+    assert!(
+        (closed - by_hand).abs() < 1e-4,
+        "closed form {closed} vs {by_hand}"
+    );
     assert!(
         (estimate - closed).abs() < 4.0 * standard_error,
         "Monte Carlo {estimate} ± {standard_error} vs closed form {closed}"
@@ -200,7 +204,10 @@ fn importance_weights_of_a_full_covariance_posterior_average_to_minus_kl() {
         noise,
         z: z.clone(),
     };
-    let weights = common::values(log_importance_weights(&output, Tensor::zeros([samples], &device)));
+    let weights = common::values(log_importance_weights(
+        &output,
+        Tensor::zeros([samples], &device),
+    ));
     // Each weight against the density computed from Σ directly.
     let zs = common::values(z);
     for (w, z) in weights.iter().zip(zs.chunks_exact(3)).take(100) {
@@ -210,7 +217,10 @@ fn importance_weights_of_a_full_covariance_posterior_average_to_minus_kl() {
     }
     let (mean, error) = mean_and_error(&weights.iter().map(|&w| w as f64).collect::<Vec<_>>());
     let kl = common::values(kl_divergence(&posterior))[0] as f64;
-    assert!((mean + kl).abs() < 4.0 * error, "mean log weight {mean} ± {error}, KL {kl}");
+    assert!(
+        (mean + kl).abs() < 4.0 * error,
+        "mean log weight {mean} ± {error}, KL {kl}"
+    );
 }
 
 #[test]
@@ -239,7 +249,10 @@ fn reparameterized_gradient_of_a_simple_expectation_is_analytic() {
     let grad_lower = common::values(lower.grad(&gradients).unwrap());
     for i in 0..3 {
         let expected = 2.0 * FULL_MEAN[i];
-        assert!((grad_mean[i] as f64 - expected).abs() < 0.05, "∂/∂μ{i}: {grad_mean:?}");
+        assert!(
+            (grad_mean[i] as f64 - expected).abs() < 0.05,
+            "∂/∂μ{i}: {grad_mean:?}"
+        );
         let expected = FULL_LOG_VARIANCE[i].exp();
         assert!(
             (grad_log_variance[i] as f64 - expected).abs() < 0.03,
@@ -266,15 +279,26 @@ fn gaussian_likelihood_is_a_normalised_density() {
         let targets = Tensor::<1>::from_floats(grid.as_slice(), &device).reshape([steps, 1]);
         let means = Tensor::<2>::full([steps, 1], mean, &device);
         let log_variance = Tensor::<1>::from_floats([(2.0 * sigma.ln()) as f32], &device);
-        let nll = common::values(gaussian_negative_log_likelihood(means, targets, log_variance));
+        let nll = common::values(gaussian_negative_log_likelihood(
+            means,
+            targets,
+            log_variance,
+        ));
         let integral: f64 = nll.iter().map(|&v| (-(v as f64)).exp() * dx).sum();
-        assert!((integral - 1.0).abs() < 1e-3, "mean {mean}, σ {sigma}: ∫ = {integral}");
+        assert!(
+            (integral - 1.0).abs() < 1e-3,
+            "mean {mean}, σ {sigma}: ∫ = {integral}"
+        );
     }
     // And per image it is the sum over pixels: 784 pixels at the mean cost 784 · ½ log 2πσ².
     let sigma = 0.1f64;
     let pixels = Tensor::<2>::full([1, 784], 0.5, &device);
     let log_variance = Tensor::<1>::from_floats([(2.0 * sigma.ln()) as f32], &device);
-    let nll = common::values(gaussian_negative_log_likelihood(pixels.clone(), pixels, log_variance))[0];
+    let nll = common::values(gaussian_negative_log_likelihood(
+        pixels.clone(),
+        pixels,
+        log_variance,
+    ))[0];
     let expected = 784.0 * 0.5 * (2.0 * std::f64::consts::PI * sigma * sigma).ln();
     assert!((nll as f64 - expected).abs() < 0.05, "{nll} vs {expected}");
 }
@@ -284,15 +308,22 @@ fn importance_weighted_bound_is_a_stable_log_mean_exp() {
     let device = common::device();
     // Two images, three samples each (rows are samples): one with weights far below f32's
     // exp range.
-    let log_weights = Tensor::<2>::from_floats([[-1.0, -1000.0], [-2.0, -1001.0], [-3.0, -1002.0]], &device);
+    let log_weights =
+        Tensor::<2>::from_floats([[-1.0, -1000.0], [-2.0, -1001.0], [-3.0, -1002.0]], &device);
     let bound = common::values(importance_weighted_bound(log_weights));
     let log_mean_exp = |w: [f64; 3]| {
         let max = w.iter().cloned().fold(f64::MIN, f64::max);
         max + (w.iter().map(|x| (x - max).exp()).sum::<f64>() / 3.0).ln()
     };
-    let expected = [log_mean_exp([-1.0, -2.0, -3.0]), log_mean_exp([-1000.0, -1001.0, -1002.0])];
+    let expected = [
+        log_mean_exp([-1.0, -2.0, -3.0]),
+        log_mean_exp([-1000.0, -1001.0, -1002.0]),
+    ];
     for (got, want) in bound.iter().zip(expected) {
-        assert!((*got as f64 - want).abs() < 1e-3, "{bound:?} vs {expected:?}");
+        assert!(
+            (*got as f64 - want).abs() < 1e-3,
+            "{bound:?} vs {expected:?}"
+        );
     }
 }
 
@@ -303,7 +334,10 @@ fn bernoulli_likelihood_is_exact_and_finite_at_extreme_logits() {
     let targets = [1.0f32, 0.0, 0.0, 1.0, 0.5, 0.3];
     // Each row is a one-pixel image, so each output is one pixel's −log p(x|z).
     let column = |v: [f32; 6]| Tensor::<1>::from_floats(v, &device).reshape([6, 1]);
-    let nll = common::values(bernoulli_negative_log_likelihood(column(logits), column(targets)));
+    let nll = common::values(bernoulli_negative_log_likelihood(
+        column(logits),
+        column(targets),
+    ));
     let softplus = |l: f64| l.max(0.0) + (-l.abs()).exp().ln_1p();
     for ((&l, &x), &got) in logits.iter().zip(&targets).zip(&nll) {
         let expected = softplus(l as f64) - l as f64 * x as f64;

@@ -4,7 +4,7 @@
 mod common;
 
 use latent_lab::evaluation::{self, active_units, unit_variances};
-use latent_lab::model::{Covariance, Likelihood, VaeConfig};
+use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
 use latent_lab::trainer::{Objective, Trainer, TrainerConfig};
 use latent_lab::weights::Weights;
 
@@ -16,15 +16,25 @@ fn elbo_below_iw_k_below_iw_k_prime() {
     let data = common::dataset();
     let device = common::device();
     device.seed(23);
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/latent-20.bpk")).unwrap();
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/www/models/latent-20.bpk"
+    ))
+    .unwrap();
     let model = Weights::parse(&bytes).unwrap().into_model(&device).unwrap();
     let digits = data.heldout.to_tensor(&device).narrow(0, 0, 200);
     let gap = |k| common::block_on(evaluation::importance_weighted(&model, &digits, k)).unwrap();
     let (one, eight, many) = (gap(1), gap(8), gap(64));
-    assert!(one.gap.abs() < 1e-3, "with one sample the bound is the ELBO: {one:?}");
+    assert!(
+        one.gap.abs() < 1e-3,
+        "with one sample the bound is the ELBO: {one:?}"
+    );
     for report in [&one, &eight, &many] {
         assert_eq!(report.digits, 200);
-        assert!(report.negative_elbo.is_finite() && report.gap.is_finite(), "{report:?}");
+        assert!(
+            report.negative_elbo.is_finite() && report.gap.is_finite(),
+            "{report:?}"
+        );
     }
     assert!(eight.gap > 0.5, "8 samples tighten the bound: {eight:?}");
     assert!(
@@ -32,7 +42,10 @@ fn elbo_below_iw_k_below_iw_k_prime() {
         "64 samples tighten it further: {eight:?} vs {many:?}"
     );
     // Every estimate of −ELBO is of the same quantity: they agree within sampling noise.
-    assert!((one.negative_elbo - many.negative_elbo).abs() < 3.0, "{one:?} vs {many:?}");
+    assert!(
+        (one.negative_elbo - many.negative_elbo).abs() < 3.0,
+        "{one:?} vs {many:?}"
+    );
     assert!(common::block_on(evaluation::importance_weighted(&model, &digits, 0)).is_err());
 }
 
@@ -79,15 +92,24 @@ fn a_large_beta_collapses_the_posterior_onto_the_prior() {
 
 #[test]
 fn every_variant_trains() {
-    // Each switch of the page but the convolutional one (too slow on burn's CPU backend to train
-    // in a test: see tests/model.rs for its shapes), natively: the negative ELBO falls well below a random model's
+    // Each switch of the page, natively: the negative ELBO falls well below a random model's
     // (~543 nats for a Bernoulli decoder) in 60 steps and stays finite.
     let variants = [
-        (VaeConfig::new().with_covariance(Covariance::Full), Objective::new()),
-        (VaeConfig::new().with_likelihood(Likelihood::GaussianLearned), Objective::new()),
+        (
+            VaeConfig::new().with_covariance(Covariance::Full),
+            Objective::new(),
+        ),
+        (
+            VaeConfig::new().with_likelihood(Likelihood::GaussianLearned),
+            Objective::new(),
+        ),
         (
             VaeConfig::new().with_likelihood(Likelihood::Gaussian { sigma: 0.1 }),
             Objective::new().with_samples(4).with_warmup_steps(50),
+        ),
+        (
+            VaeConfig::new().with_architecture(Architecture::Conv),
+            Objective::new(),
         ),
     ];
     for (model, objective) in variants {
@@ -99,7 +121,10 @@ fn every_variant_trains() {
         }
         let report = common::block_on(trainer.evaluate()).unwrap();
         let gap = common::block_on(trainer.evaluate_gap(4, 50)).unwrap();
-        assert!(report.elbo.is_finite() && gap.gap.is_finite(), "{description}: {report:?}");
+        assert!(
+            report.elbo.is_finite() && gap.gap.is_finite(),
+            "{description}: {report:?}"
+        );
         assert!(
             report.elbo.negative_elbo < first.train.negative_elbo - 50.0,
             "{description}: first step {:?}, after 61 steps {:?}",

@@ -39,7 +39,10 @@ fn shapes_with_a_two_dimensional_latent() {
 #[test]
 fn config_refuses_sizes_it_cannot_build() {
     for latent in [0, 1000] {
-        let err = VaeConfig::new().with_latent_size(latent).validate().unwrap_err();
+        let err = VaeConfig::new()
+            .with_latent_size(latent)
+            .validate()
+            .unwrap_err();
         assert!(err.contains("latent size"), "{err}");
     }
     assert!(VaeConfig::new().with_latent_size(2).validate().is_ok());

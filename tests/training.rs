@@ -42,7 +42,11 @@ fn independent_pixel_baseline(data: &MnistSplit) -> f64 {
     let n = data.train.len() as f64;
     let mean: Vec<f64> = (0..784)
         .map(|i| {
-            let total: f64 = data.train.pixels[i..].iter().step_by(784).map(|&p| p as f64).sum();
+            let total: f64 = data.train.pixels[i..]
+                .iter()
+                .step_by(784)
+                .map(|&p| p as f64)
+                .sum();
             (total / 255.0 / n).clamp(1e-4, 1.0 - 1e-4)
         })
         .collect();
@@ -81,12 +85,18 @@ fn a_short_run_learns_more_than_the_average_digit() {
         after.elbo.negative_elbo < 0.75 * baseline,
         "held-out −ELBO {after:?} vs baseline {baseline:.1} (before training {before:?})"
     );
-    assert!(after.elbo.kl > 1.0, "the code carries information: {after:?}");
+    assert!(
+        after.elbo.kl > 1.0,
+        "the code carries information: {after:?}"
+    );
     let e = after.elbo;
     assert!((e.negative_elbo - e.reconstruction - e.kl).abs() < 1e-6);
     assert_eq!(after.means.len(), 1000 * 20);
     assert_eq!(after.unit_variances.len(), 20);
-    assert!(after.active_units >= 5, "a trained latent-20 model uses several units: {after:?}");
+    assert!(
+        after.active_units >= 5,
+        "a trained latent-20 model uses several units: {after:?}"
+    );
 }
 
 #[test]
@@ -108,9 +118,15 @@ fn weights_round_trip_bit_exact_with_the_step_count() {
 
     // Weights for latent 2 do not load into a latent-20 trainer.
     let other = TrainerConfig::new(VaeConfig::new());
-    let err = Trainer::new(other, &data, &common::device(), 5, Some(Weights::parse(&bytes).unwrap()))
-        .err()
-        .unwrap();
+    let err = Trainer::new(
+        other,
+        &data,
+        &common::device(),
+        5,
+        Some(Weights::parse(&bytes).unwrap()),
+    )
+    .err()
+    .unwrap();
     assert!(err.contains("architecture"), "{err}");
 }
 
@@ -121,11 +137,20 @@ fn half_precision_weights_decode_within_rounding() {
     let model = config.init(&device);
     let half = common::block_on(weights::export(&model, None, None, Precision::F16)).unwrap();
     let full = common::block_on(weights::export(&model, None, None, Precision::F32)).unwrap();
-    assert!(half.len() * 10 < full.len() * 6, "{} vs {} bytes", half.len(), full.len());
+    assert!(
+        half.len() * 10 < full.len() * 6,
+        "{} vs {} bytes",
+        half.len(),
+        full.len()
+    );
     let widened = Weights::parse(&half).unwrap().into_model(&device).unwrap();
     let z = burn::tensor::Tensor::<2>::from_floats([[0.5, -1.0]], &device);
     let a = common::values(model.decode_mean(z.clone()));
     let b = common::values(widened.decode_mean(z));
-    let worst = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
     assert!(worst < 2e-3, "f16 weights moved a pixel by {worst}");
 }

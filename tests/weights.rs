@@ -2,8 +2,8 @@
 
 mod common;
 
-use latent_lab::model::VaeConfig;
 use latent_lab::evaluation::evaluate;
+use latent_lab::model::VaeConfig;
 use latent_lab::weights::{self, Precision, Weights};
 
 fn exported(latent: usize) -> Vec<u8> {
@@ -45,13 +45,37 @@ fn damaged_files_are_refused_with_a_reason() {
     refused(&good[..good.len() / 2], "weights file");
     refused(&good[..8], "not a latent-lab weights file");
     refused(&[], "not a latent-lab weights file");
-    refused(b"latent-lab? no, a text file", "not a latent-lab weights file");
-    refused(&replace(&good, b"version\x612", b"version\x613"), "version 3 is not supported");
-    refused(&replace(&good, b"latent-lab/vae", b"latent-lab/xyz"), "format");
-    // The config says 21 dimensions; the tensors hold 20.
-    refused(&replace(&good, b"\"latent_size\":20", b"\"latent_size\":21"), "shape mismatch");
-    refused(&replace(&good, b"\"latent_size\":20", b"\"latent_size\":99"), "latent size");
-    refused(&replace(&good, b"\"hidden_size\":400", b"\"hidden_size\":9e9"), "config");
+    // Each case: the damaged file, and what its refusal must say.
+    let cases: [(Vec<u8>, &str); 6] = [
+        (
+            b"latent-lab? no, a text file".to_vec(),
+            "not a latent-lab weights file",
+        ),
+        (
+            replace(&good, b"version\x612", b"version\x613"),
+            "version 3 is not supported",
+        ),
+        (
+            replace(&good, b"latent-lab/vae", b"latent-lab/xyz"),
+            "format",
+        ),
+        // The config says 21 dimensions; the tensors hold 20.
+        (
+            replace(&good, b"\"latent_size\":20", b"\"latent_size\":21"),
+            "shape mismatch",
+        ),
+        (
+            replace(&good, b"\"latent_size\":20", b"\"latent_size\":99"),
+            "latent size",
+        ),
+        (
+            replace(&good, b"\"hidden_size\":400", b"\"hidden_size\":9e9"),
+            "config",
+        ),
+    ];
+    for (bytes, reason) in &cases {
+        refused(bytes, reason);
+    }
     let mut nan = good.clone();
     let at = first_value(&nan);
     nan[at..at + 4].copy_from_slice(&f32::NAN.to_le_bytes());
@@ -72,7 +96,10 @@ fn shipped_models_load_and_have_learned_digits() {
     device.seed(1);
     let heldout = data.heldout.to_tensor(&device);
     for (latent, bound) in [(20, 110.0), (2, 155.0)] {
-        let path = format!("{}/www/models/latent-{latent}.bpk", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/www/models/latent-{latent}.bpk",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let bytes = std::fs::read(&path).unwrap();
         let weights = Weights::parse(&bytes).unwrap();
         assert_eq!(weights.config, VaeConfig::new().with_latent_size(latent));

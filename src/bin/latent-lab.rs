@@ -126,7 +126,12 @@ enum Backend {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Train(args) => train(args),
-        Command::Evaluate { path, k, data, seed } => evaluate_file(&path, k, &data, seed),
+        Command::Evaluate {
+            path,
+            k,
+            data,
+            seed,
+        } => evaluate_file(&path, k, &data, seed),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -225,7 +230,11 @@ fn train(args: TrainArgs) -> Result<(), String> {
             args.latent_size
         );
     }
-    let precision = if args.half { Precision::F16 } else { Precision::F32 };
+    let precision = if args.half {
+        Precision::F16
+    } else {
+        Precision::F32
+    };
     let bytes = pollster::block_on(trainer.export_weights(precision))?;
     std::fs::write(&args.out, &bytes).map_err(|e| format!("{}: {e}", args.out.display()))?;
     println!(
@@ -248,7 +257,10 @@ fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<
         println!("trained with {objective:?}");
     }
     if let Some(progress) = weights.progress {
-        println!("trained for {} steps ({} images)", progress.step, progress.images_seen);
+        println!(
+            "trained for {} steps ({} images)",
+            progress.step, progress.images_seen
+        );
     }
     let model = weights.into_model(&device)?;
     let heldout = data.heldout.to_tensor(&device);

@@ -173,4 +173,17 @@ describe('the seeds made visible', { timeout: 10 * TIMEOUT }, () => {
     assert.match(await page.textContent('#fig-gap'), /nats/);
     assert.deepEqual(problems, []);
   });
+
+  test('a convolutional encoder and decoder retrain and the views follow', { timeout: 2 * TIMEOUT }, async () => {
+    // From the paused β = 30 model: β back to 1, then the architecture switch.
+    await setValue('beta', '1');
+    await modelIncludes('"beta":1');
+    const prior = await page.evaluate(() => document.getElementById('prior-samples').toDataURL());
+    await switchAndTrain(() => page.selectOption('#architecture', 'Conv'), '"architecture":"Conv"');
+    assert.match(await page.textContent('#model-description'), /conv/);
+    // The decoded views were redrawn by the convolutional decoder.
+    await page.waitForFunction((before) => document.getElementById('prior-samples').toDataURL() !== before, prior, { timeout: TIMEOUT });
+    assert.ok((await inked('manifold')) > 300);
+    assert.deepEqual(problems, []);
+  });
 });

@@ -5,8 +5,11 @@ use burn::prelude::*;
 use latent_lab::data::MnistSplit;
 
 pub fn dataset() -> MnistSplit {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/data/mnist-10k.bin"))
-        .expect("www/data/mnist-10k.bin is committed");
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/www/data/mnist-10k.bin"
+    ))
+    .expect("www/data/mnist-10k.bin is committed");
     MnistSplit::parse(&bytes).expect("the committed dataset parses")
 }
 

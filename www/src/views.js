@@ -1,7 +1,7 @@
 // The views of the whole latent space: the latent map, the manifold grid, samples from the prior
 // and the interpolation strip. They follow the model being trained: the map with each held-out
 // report, the decoded views whenever new weights arrive, at most as often as keeps the page
-// responsive (a refresh costs a few milliseconds with the MLP, much more with the conv decoder).
+// responsive (a refresh costs a few milliseconds with the MLP, about ten times that with the convolutional decoder).
 
 import { InterpolationStrip } from './interpolation.js';
 import { LABEL_COLORS, LatentMap } from './latentmap.js';
