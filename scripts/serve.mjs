@@ -18,13 +18,14 @@ const TYPES = {
 
 /**
  * @param {number} port
+ * @param {string} [root] the folder served: www/, or the repository for the benchmark's peer page
  * @returns {Promise<{url: string, close: () => Promise<void>}>}
  */
-export function serve(port = 8000) {
+export function serve(port = 8000, root = www) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
-    const file = normalize(join(www, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(www + sep)) {
+    const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+    if (!file.startsWith(root + sep)) {
       res.writeHead(403).end();
       return;
     }

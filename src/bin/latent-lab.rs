@@ -45,6 +45,23 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Measure training speed of the default model (784-400-400-20, batch 128 unless told):
+    /// the first step, then images per second after a warm-up. Prints one line per backend.
+    Bench {
+        /// Backends to measure, in order.
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Backend::Cpu])]
+        backend: Vec<Backend>,
+        /// Seconds of measurement per backend, after the warm-up.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        #[arg(long, default_value_t = 128)]
+        batch_size: usize,
+        #[arg(long, value_enum, default_value_t = ArchitectureArg::Mlp)]
+        architecture: ArchitectureArg,
+        /// The dataset file.
+        #[arg(long, default_value = "www/data/mnist-10k.bin")]
+        data: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -109,13 +126,13 @@ enum CovarianceArg {
     Full,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, Debug)]
 enum ArchitectureArg {
     Mlp,
     Conv,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, Debug)]
 enum Backend {
     /// burn's CPU backend (ndarray), on every core.
     Cpu,
@@ -132,6 +149,13 @@ fn main() -> ExitCode {
             data,
             seed,
         } => evaluate_file(&path, k, &data, seed),
+        Command::Bench {
+            backend,
+            seconds,
+            batch_size,
+            architecture,
+            data,
+        } => bench(&backend, seconds, batch_size, architecture, &data),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -167,10 +191,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
             CovarianceArg::Diagonal => Covariance::Diagonal,
             CovarianceArg::Full => Covariance::Full,
         })
-        .with_architecture(match args.architecture {
-            ArchitectureArg::Mlp => Architecture::Mlp,
-            ArchitectureArg::Conv => Architecture::Conv,
-        });
+        .with_architecture(args.architecture.architecture());
     let objective = Objective::new()
         .with_samples(args.samples)
         .with_beta(args.beta)
@@ -179,10 +200,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
         .with_objective(objective)
         .with_learning_rate(args.learning_rate)
         .with_batch_size(args.batch_size);
-    let kind = match args.backend {
-        Backend::Cpu => BackendKind::Cpu,
-        Backend::Gpu => BackendKind::Webgpu,
-    };
+    let kind = args.backend.kind();
     let device = pollster::block_on(backend::device(kind))?;
     let mut trainer = Trainer::new(config, &data, &device, args.seed, None)?;
     let steps_per_epoch = trainer.steps_per_epoch();
@@ -276,5 +294,68 @@ fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<
         "held out, {k} importance samples: −ELBO {:.2}, −log p(x) ≤ {:.2}, gap {:.2} nats",
         gap.negative_elbo, gap.negative_log_likelihood, gap.gap
     );
+    Ok(())
+}
+
+impl Backend {
+    fn kind(self) -> BackendKind {
+        match self {
+            Backend::Cpu => BackendKind::Cpu,
+            Backend::Gpu => BackendKind::Webgpu,
+        }
+    }
+}
+
+impl ArchitectureArg {
+    fn architecture(self) -> Architecture {
+        match self {
+            ArchitectureArg::Mlp => Architecture::Mlp,
+            ArchitectureArg::Conv => Architecture::Conv,
+        }
+    }
+}
+
+fn bench(
+    backends: &[Backend],
+    seconds: f64,
+    batch_size: usize,
+    architecture: ArchitectureArg,
+    data: &PathBuf,
+) -> Result<(), String> {
+    let data = load_data(data)?;
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
+    for &backend in backends {
+        let device = pollster::block_on(backend::device(backend.kind()))?;
+        let model = VaeConfig::new().with_architecture(architecture.architecture());
+        let config = TrainerConfig::new(model).with_batch_size(batch_size);
+        let mut trainer = Trainer::new(config, &data, &device, 1, None)?;
+        // As the page trains: chunks of steps, each ending in one readback of the losses.
+        const CHUNK: usize = 10;
+        let started = Instant::now();
+        pollster::block_on(trainer.train_steps(1))?;
+        let first_step = started.elapsed().as_secs_f64();
+        let warm_up = Instant::now();
+        while warm_up.elapsed().as_secs_f64() < (seconds / 4.0).max(1.0) {
+            pollster::block_on(trainer.train_steps(CHUNK))?;
+        }
+        let measuring = Instant::now();
+        let mut steps = 0;
+        while measuring.elapsed().as_secs_f64() < seconds {
+            let stats = pollster::block_on(trainer.train_steps(CHUNK))?;
+            if !stats.train.is_finite() {
+                return Err(format!("training diverged on {backend:?}"));
+            }
+            steps += CHUNK;
+        }
+        let elapsed = measuring.elapsed().as_secs_f64();
+        println!(
+            "{:?} {:?} batch {batch_size} (threads: {threads}): first step {:.3} s, {:.1} steps/s, {:.0} images/s",
+            backend,
+            architecture,
+            first_step,
+            steps as f64 / elapsed,
+            (steps * batch_size) as f64 / elapsed
+        );
+    }
     Ok(())
 }

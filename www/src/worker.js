@@ -19,7 +19,13 @@ const EVAL_EVERY_IMAGES = 1024;
 const WEIGHTS_EVERY_MS = 500;
 /** A chunk of steps between readbacks lasts about this long, so Pause answers quickly. */
 const CHUNK_TARGET_MS = 100;
-/** The importance-weighted estimate may take at most this share of the training time. */
+/**
+ * Work beside training may take at most these shares of the training time, so that a slow
+ * backend (a software WebGPU adapter, the convolutional model on a CPU) spends its time training
+ * and sees its plot points and fresh sliders less often. Measured in BENCHMARKS.md.
+ */
+const EVAL_TIME_SHARE = 0.1;
+const WEIGHTS_TIME_SHARE = 0.05;
 const GAP_TIME_SHARE = 0.15;
 /** Held-out digits for the gap: fewer as k grows, so one estimate costs about the same. */
 const gapDigits = (k) => Math.max(16, Math.min(100, Math.floor(6400 / k)));
@@ -31,6 +37,8 @@ let dataset = null;
 let fresh = null;
 let gapK = 16;
 let trainingMs = 0;
+let evalMs = 0;
+let weightsMs = 0;
 let gapMs = 0;
 let running = false;
 let chunk = 1;
@@ -140,6 +148,8 @@ async function start(reason, backend, weights, evaluateFirst) {
   chunk = 1;
   stepsPerSecond = null;
   trainingMs = 0;
+  evalMs = 0;
+  weightsMs = 0;
   gapMs = 0;
   lastEvalImages = trainer.progress().imagesSeen;
   if (evaluateFirst) {
@@ -177,12 +187,18 @@ async function trainChunk() {
     post({ type: 'status', state: 'paused', backend: trainer.backend() });
     return;
   }
-  if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES) {
+  if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES && evalMs <= EVAL_TIME_SHARE * trainingMs) {
     lastEvalImages = stats.progress.imagesSeen;
+    const started = performance.now();
     await evaluate();
+    evalMs += performance.now() - started;
     if (gapMs < GAP_TIME_SHARE * trainingMs) await estimateGap();
   }
-  if (performance.now() - lastWeightsAt >= WEIGHTS_EVERY_MS) await sendWeights();
+  if (performance.now() - lastWeightsAt >= WEIGHTS_EVERY_MS && weightsMs <= WEIGHTS_TIME_SHARE * trainingMs) {
+    const started = performance.now();
+    await sendWeights();
+    weightsMs += performance.now() - started;
+  }
 }
 
 async function evaluate() {
