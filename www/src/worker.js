@@ -27,6 +27,9 @@ const CHUNK_TARGET_MS = 100;
 const EVAL_TIME_SHARE = 0.1;
 const WEIGHTS_TIME_SHARE = 0.05;
 const GAP_TIME_SHARE = 0.15;
+/** Whatever the shares, the plot and the sliders are never left older than this. */
+const EVAL_AT_LEAST_EVERY_MS = 20_000;
+const WEIGHTS_AT_LEAST_EVERY_MS = 5_000;
 /** Held-out digits for the gap: fewer as k grows, so one estimate costs about the same. */
 const gapDigits = (k) => Math.max(16, Math.min(100, Math.floor(6400 / k)));
 
@@ -44,6 +47,7 @@ let running = false;
 let chunk = 1;
 let stepsPerSecond = null;
 let lastEvalImages = 0;
+let lastEvalAt = 0;
 let lastWeightsAt = 0;
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
@@ -152,6 +156,7 @@ async function start(reason, backend, weights, evaluateFirst) {
   weightsMs = 0;
   gapMs = 0;
   lastEvalImages = trainer.progress().imagesSeen;
+  lastEvalAt = performance.now();
   if (evaluateFirst) {
     await evaluate();
     await estimateGap();
@@ -187,14 +192,18 @@ async function trainChunk() {
     post({ type: 'status', state: 'paused', backend: trainer.backend() });
     return;
   }
-  if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES && evalMs <= EVAL_TIME_SHARE * trainingMs) {
+  const now = performance.now();
+  const evalDue = evalMs <= EVAL_TIME_SHARE * trainingMs || now - lastEvalAt >= EVAL_AT_LEAST_EVERY_MS;
+  if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES && evalDue) {
     lastEvalImages = stats.progress.imagesSeen;
-    const started = performance.now();
     await evaluate();
-    evalMs += performance.now() - started;
+    lastEvalAt = performance.now();
+    evalMs += lastEvalAt - now;
     if (gapMs < GAP_TIME_SHARE * trainingMs) await estimateGap();
   }
-  if (performance.now() - lastWeightsAt >= WEIGHTS_EVERY_MS && weightsMs <= WEIGHTS_TIME_SHARE * trainingMs) {
+  const sinceWeights = performance.now() - lastWeightsAt;
+  const weightsDue = weightsMs <= WEIGHTS_TIME_SHARE * trainingMs || sinceWeights >= WEIGHTS_AT_LEAST_EVERY_MS;
+  if (sinceWeights >= WEIGHTS_EVERY_MS && weightsDue) {
     const started = performance.now();
     await sendWeights();
     weightsMs += performance.now() - started;
