@@ -65,15 +65,16 @@ async function runPeer({ backend, seconds, batchSize = 128, data = '../www/data/
   let step = 0;
   /** n steps, then the chunk's one readback. */
   const steps = async (n) => {
-    let total = 0;
+    let loss = null;
     for (let i = 0; i < n; i++) {
       const start = (step * batchSize) % (count - batchSize);
-      const loss = optimizer.minimize(() => negativeElbo(model, images.slice([start, 0], [batchSize, 784])), true);
-      total = i === n - 1 ? (await loss.data())[0] : total;
-      loss.dispose();
+      loss?.dispose();
+      loss = optimizer.minimize(() => negativeElbo(model, images.slice([start, 0], [batchSize, 784])), true);
       step++;
     }
-    return total;
+    const [value] = await loss.data();
+    loss.dispose();
+    return value;
   };
   const started = performance.now();
   await steps(1);

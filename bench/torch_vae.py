@@ -64,17 +64,17 @@ def main():
     model = Vae().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     batch = args.batch_size
+    starts = iter(range(0, 1 << 62, batch))
 
-    def steps(n, step=[0]):
+    def steps(n):
         total = torch.zeros((), device=device)
         for _ in range(n):
-            start = (step[0] * batch) % (images.shape[0] - batch)
+            start = next(starts) % (images.shape[0] - batch)
             loss = model.loss(images[start : start + batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             total += loss.detach()
-            step[0] += 1
         return float(total) / n  # the chunk's one readback
 
     started = time.perf_counter()

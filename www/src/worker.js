@@ -192,22 +192,34 @@ async function trainChunk() {
     post({ type: 'status', state: 'paused', backend: trainer.backend() });
     return;
   }
-  const now = performance.now();
-  const evalDue = evalMs <= EVAL_TIME_SHARE * trainingMs || now - lastEvalAt >= EVAL_AT_LEAST_EVERY_MS;
-  if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES && evalDue) {
+  if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES && due(evalMs, EVAL_TIME_SHARE, lastEvalAt, EVAL_AT_LEAST_EVERY_MS)) {
     lastEvalImages = stats.progress.imagesSeen;
-    await evaluate();
+    // Awaited before adding: `x += await …` would read x before a reset could zero it.
+    const ms = await timed(evaluate);
+    evalMs += ms;
     lastEvalAt = performance.now();
-    evalMs += lastEvalAt - now;
     if (gapMs < GAP_TIME_SHARE * trainingMs) await estimateGap();
   }
   const sinceWeights = performance.now() - lastWeightsAt;
-  const weightsDue = weightsMs <= WEIGHTS_TIME_SHARE * trainingMs || sinceWeights >= WEIGHTS_AT_LEAST_EVERY_MS;
-  if (sinceWeights >= WEIGHTS_EVERY_MS && weightsDue) {
-    const started = performance.now();
-    await sendWeights();
-    weightsMs += performance.now() - started;
+  if (sinceWeights >= WEIGHTS_EVERY_MS && due(weightsMs, WEIGHTS_TIME_SHARE, lastWeightsAt, WEIGHTS_AT_LEAST_EVERY_MS)) {
+    const ms = await timed(sendWeights);
+    weightsMs += ms;
   }
+}
+
+/**
+ * Whether work beside training may run again: it has taken at most its share of the training
+ * time, or it last ran at least `floorMs` ago.
+ */
+function due(spentMs, share, lastAt, floorMs) {
+  return spentMs <= share * trainingMs || performance.now() - lastAt >= floorMs;
+}
+
+/** Runs `work` and resolves to the milliseconds it took. */
+async function timed(work) {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
 }
 
 async function evaluate() {
