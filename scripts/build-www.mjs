@@ -4,7 +4,9 @@
 //   embedded-wasm.js,          the same bytes (gzip, base64) as classic scripts, for file://,
 //   embedded-dataset.js,       where Chromium blocks fetch
 //   embedded-model-*.js
+//   THIRD-PARTY-LICENSES.txt   the licences of everything in these files that we did not write
 // The worker is bundled first and its source inlined into app.js, to be started from a Blob.
+import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -48,6 +50,46 @@ const embed = (asset, bytes) => {
 embed('wasm', readFileSync(wasm));
 embed('dataset', readFileSync(join(www, 'data', 'mnist-10k.bin')));
 for (const latent of SHIPPED_LATENT_SIZES) embed(`model-${latent}`, readFileSync(join(www, 'models', `latent-${latent}.bpk`)));
+
+writeFileSync(join(dist, 'THIRD-PARTY-LICENSES.txt'), thirdPartyLicenses());
+
+/**
+ * The JS libraries bundled into app.js with their licence files, the MNIST digits' terms, and
+ * every Rust crate compiled into the wasm (the normal dependencies reachable from this crate for
+ * wasm32) with the licence its manifest declares.
+ */
+function thirdPartyLicenses() {
+  const section = (title, text) => `${'='.repeat(78)}\n${title}\n${'='.repeat(78)}\n\n${text.trim()}\n\n`;
+  let out = 'Third-party software and data in the latent-lab page (www/dist/).\n\n';
+  for (const [name, file] of [['uPlot', 'uplot/LICENSE'], ['idb-keyval', 'idb-keyval/LICENCE']]) {
+    const { version } = JSON.parse(readFileSync(join(root, 'node_modules', dirname(file), 'package.json'), 'utf8'));
+    out += section(`${name} ${version} (bundled into app.js)`, readFileSync(join(root, 'node_modules', file), 'utf8'));
+  }
+  out += section('The MNIST digits (www/data/mnist-10k.bin)', readFileSync(join(www, 'data', 'LICENSE-mnist.txt'), 'utf8'));
+  const metadata = JSON.parse(
+    execFileSync('cargo', ['metadata', '--format-version', '1', '--filter-platform', 'wasm32-unknown-unknown', '--locked'], {
+      cwd: root,
+      maxBuffer: 64 << 20,
+    }),
+  );
+  const packages = new Map(metadata.packages.map((p) => [p.id, p]));
+  const nodes = new Map(metadata.resolve.nodes.map((n) => [n.id, n]));
+  const seen = new Set();
+  const visit = (id) => {
+    for (const dep of nodes.get(id).deps) {
+      if (!dep.dep_kinds.some((k) => k.kind === null) || seen.has(dep.pkg)) continue;
+      seen.add(dep.pkg);
+      visit(dep.pkg);
+    }
+  };
+  visit(metadata.resolve.root);
+  const crates = [...seen].map((id) => packages.get(id)).sort((a, b) => a.name.localeCompare(b.name));
+  out += section(
+    `Rust crates compiled into latent_lab_bg.wasm (${crates.length}), with the licence each declares`,
+    crates.map((c) => `${c.name} ${c.version}: ${c.license ?? `see ${c.license_file}`}${c.repository ? ` (${c.repository})` : ''}`).join('\n'),
+  );
+  return out;
+}
 
 const size = (path) => {
   const bytes = readFileSync(path);

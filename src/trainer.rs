@@ -3,6 +3,7 @@
 //! of [`Objective`]. Figures are accumulated on the device and read back only when asked for, with
 //! async reads, since a sync read on WebGPU in a browser panics.
 
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -153,6 +154,34 @@ pub struct StepStats {
     pub train: ElboStats,
     /// The KL weight of the last of those steps (β, or less during warm-up).
     pub kl_weight: f64,
+    /// Set when these steps diverged: the model, the optimizer and `progress` are then back
+    /// at the last finite snapshot, and `train` holds the figures that were not finite.
+    pub divergence: Option<Divergence>,
+}
+
+/// A chunk of steps whose loss or weights stopped being finite numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Divergence {
+    /// The step count the chunk reached.
+    pub at_step: u64,
+    /// The step count of the snapshot training went back to.
+    pub rolled_back_to: u64,
+    /// Whether the weights themselves (and not only the loss) had become NaN or infinite.
+    pub weights_not_finite: bool,
+}
+
+/// Everything a training step changes but the random generator (rand's `StdRng` cannot be
+/// cloned; after a rollback the next draws simply differ), kept after each chunk that ended finite. burn's tensors
+/// are immutable and shared, so keeping one costs references, not copies (an in-place update
+/// sees the extra reference and allocates instead).
+#[derive(Clone)]
+struct Snapshot {
+    model: Vae,
+    optimizer: ModuleOptimizer,
+    order: Vec<i32>,
+    cursor: usize,
+    progress: Progress,
 }
 
 /// Owns the model, the optimizer (created once and kept) and the device-resident data.
@@ -167,6 +196,8 @@ pub struct Trainer {
     cursor: usize,
     rng: StdRng,
     progress: Progress,
+    /// The last state known to be finite: where a divergence rolls back to.
+    snapshot: Option<Snapshot>,
 }
 
 impl Trainer {
@@ -219,11 +250,14 @@ impl Trainer {
             device,
             model,
             optimizer,
+            snapshot: None,
         };
         trainer.order.shuffle(&mut trainer.rng);
         if let Some(progress) = progress {
             trainer.resume_progress(progress);
         }
+        // Fresh weights are finite, and a weights file with a NaN or an infinity is refused.
+        trainer.snapshot = Some(trainer.snapshot());
         Ok(trainer)
     }
 
@@ -284,27 +318,74 @@ impl Trainer {
         (reconstruction, kl)
     }
 
-    /// Runs `steps` optimizer steps and reads their mean figures back once, at the end.
+    /// Runs `steps` optimizer steps and reads their mean figures back once, at the end, with
+    /// one more figure that is NaN exactly when a weight is. A finite mean means every step's
+    /// loss was finite, so each model the chunk started a step from gave a finite loss: the
+    /// last of them (before the last step) becomes the snapshot. A chunk that is not finite is
+    /// undone back to the last snapshot, and says so in [`StepStats::divergence`].
     pub async fn train_steps(&mut self, steps: usize) -> Result<StepStats, String> {
         if steps == 0 {
             return Err("asked for zero training steps".into());
         }
-        let (mut reconstruction, mut kl) = self.step();
-        for _ in 1..steps {
+        let mut candidate = None;
+        let (mut reconstruction, mut kl) = (
+            Tensor::zeros([1], &self.device),
+            Tensor::zeros([1], &self.device),
+        );
+        for step in 0..steps {
+            if step + 1 == steps {
+                candidate = Some(self.snapshot());
+            }
             let (r, k) = self.step();
             reconstruction = reconstruction + r;
             kl = kl + k;
         }
-        let [reconstruction, kl] = read_scalars([reconstruction, kl]).await?;
+        let weights = non_finite_probe(&self.model, &self.device);
+        let [reconstruction, kl, weights] = read_scalars([reconstruction, kl, weights]).await?;
+        let train = ElboStats::new(reconstruction / steps as f64, kl / steps as f64);
+        let divergence = if train.is_finite() && weights.is_finite() {
+            self.snapshot = candidate;
+            None
+        } else {
+            let at_step = self.progress.step;
+            self.restore();
+            Some(Divergence {
+                at_step,
+                rolled_back_to: self.progress.step,
+                weights_not_finite: !weights.is_finite(),
+            })
+        };
         Ok(StepStats {
             progress: self.progress,
             steps,
-            train: ElboStats::new(reconstruction / steps as f64, kl / steps as f64),
+            train,
             kl_weight: self
                 .config
                 .objective
                 .kl_weight(self.progress.step.saturating_sub(1)),
+            divergence,
         })
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            model: self.model.clone(),
+            optimizer: self.optimizer.clone(),
+            order: self.order.clone(),
+            cursor: self.cursor,
+            progress: self.progress,
+        }
+    }
+
+    fn restore(&mut self) {
+        let Some(snapshot) = self.snapshot.clone() else {
+            return;
+        };
+        self.model = snapshot.model;
+        self.optimizer = snapshot.optimizer;
+        self.order = snapshot.order;
+        self.cursor = snapshot.cursor;
+        self.progress = snapshot.progress;
     }
 
     /// The negative ELBO and its terms on the held-out split, the encoder's means, and which
@@ -349,4 +430,24 @@ pub fn elbo_terms(model: &Vae, images: Tensor<2>, samples: usize, device: &Devic
         .decoder
         .negative_log_likelihood(output.logits, images.repeat_dim(0, samples));
     ElboTerms::new(&output.posterior, reconstruction)
+}
+
+/// Σ over every parameter of Σ 0·w: 0 when every weight is finite, NaN as soon as one is NaN or
+/// infinite (0·∞ = NaN), computed on the device so the check costs one more scalar in the
+/// chunk's readback instead of reading the weights.
+fn non_finite_probe(model: &Vae, device: &Device) -> Tensor<1> {
+    struct Probe {
+        sum: Tensor<1>,
+    }
+    impl ModuleVisitor for Probe {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let zeroed = param.val().detach().mul_scalar(0.0).sum();
+            self.sum = self.sum.clone() + zeroed;
+        }
+    }
+    let mut probe = Probe {
+        sum: Tensor::zeros([1], device),
+    };
+    model.visit(&mut probe);
+    probe.sum
 }

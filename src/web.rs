@@ -115,6 +115,9 @@ impl TrainerHandle {
         if let Some(batch) = options.batch_size {
             config.batch_size = batch;
         }
+        // Before the device: a bad setting is refused as such, never mistaken for a device
+        // that will not start (which falls back to the CPU).
+        config.validate().map_err(js_error)?;
         let data = MnistSplit::parse(&dataset).map_err(js_error)?;
         let device = backend::device(options.backend).await.map_err(js_error)?;
         let trainer =
@@ -148,9 +151,19 @@ impl TrainerHandle {
     }
 
     /// Resolves to the held-out `{ elbo: { reconstruction, kl, negativeElbo }, unitVariances,
-    /// activeUnits, means }`.
+    /// activeUnits, means }`, `means` a Float32Array.
     pub async fn evaluate(&self) -> Result<JsValue, JsError> {
-        to_js(&self.trainer.evaluate().await.map_err(js_error)?)
+        let mut report = self.trainer.evaluate().await.map_err(js_error)?;
+        // 20,000 means as a typed array (one copy), not as a JS array built number by number.
+        let means = std::mem::take(&mut report.means);
+        let value = to_js(&report)?;
+        js_sys::Reflect::set(
+            &value,
+            &JsValue::from_str("means"),
+            &js_sys::Float32Array::from(means.as_slice()),
+        )
+        .map_err(|_| js_error("could not attach the means to the report"))?;
+        Ok(value)
     }
 
     /// Resolves to `{ k, digits, negativeElbo, negativeLogLikelihood, gap }` on the first

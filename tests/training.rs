@@ -154,3 +154,74 @@ fn half_precision_weights_decode_within_rounding() {
         .fold(0.0, f32::max);
     assert!(worst < 2e-3, "f16 weights moved a pixel by {worst}");
 }
+
+#[test]
+fn a_huge_learning_rate_diverges_and_training_rolls_back_to_the_last_finite_snapshot() {
+    let data = common::dataset();
+    // The largest rate the page accepts: Adam then moves every weight by about 1 a step, and
+    // log σ² soon overflows exp.
+    let config = TrainerConfig::new(VaeConfig::new()).with_learning_rate(1.0);
+    let mut trainer = Trainer::new(config, &data, &common::device(), 6, None).unwrap();
+    let export = |trainer: &Trainer| common::block_on(trainer.export_weights(Precision::F32));
+    let mut kept = std::collections::HashMap::new();
+    kept.insert(0, export(&trainer).unwrap());
+    let mut divergence = None;
+    for _ in 0..200 {
+        let stats = common::block_on(trainer.train_steps(1)).unwrap();
+        if let Some(d) = stats.divergence {
+            assert!(
+                !stats.train.is_finite() || d.weights_not_finite,
+                "{stats:?}"
+            );
+            assert_eq!(stats.progress, trainer.progress());
+            divergence = Some(d);
+            break;
+        }
+        assert!(stats.train.is_finite(), "a finite chunk: {stats:?}");
+        kept.insert(trainer.progress().step, export(&trainer).unwrap());
+    }
+    let divergence = divergence.expect("learning rate 1 diverges within 200 steps");
+    // Back to the model before the last step of the last finite chunk: the last one known to
+    // give a finite loss.
+    assert_eq!(trainer.progress().step, divergence.rolled_back_to);
+    assert!(divergence.rolled_back_to < divergence.at_step);
+    // The model, its step count and everything else the file holds are as they were then, bit
+    // for bit, and finite (a weights file refuses NaN), and it evaluates to finite figures.
+    let now = export(&trainer).unwrap();
+    assert_eq!(now, kept[&divergence.rolled_back_to]);
+    assert!(Weights::parse(&now).is_ok());
+    let heldout = common::block_on(trainer.evaluate()).unwrap();
+    assert!(heldout.elbo.is_finite(), "{heldout:?}");
+    // Training goes on from there (and may diverge again at this rate, always rolling back).
+    let stats = common::block_on(trainer.train_steps(1)).unwrap();
+    assert!(stats.divergence.is_some() || stats.train.is_finite());
+    assert!(Weights::parse(&export(&trainer).unwrap()).is_ok());
+}
+
+#[test]
+fn out_of_range_hyper_parameters_are_refused_with_a_reason() {
+    let data = common::dataset();
+    let base = || TrainerConfig::new(VaeConfig::new());
+    let cases = [
+        (base().with_learning_rate(0.0), "learning rate"),
+        (base().with_learning_rate(-1e-3), "learning rate"),
+        (base().with_learning_rate(1e6), "learning rate"),
+        (base().with_learning_rate(f64::NAN), "learning rate"),
+        (base().with_batch_size(0), "batch size"),
+        (base().with_batch_size(100_000), "batch size"),
+        (
+            TrainerConfig::new(VaeConfig::new().with_latent_size(0)),
+            "latent size",
+        ),
+        (
+            TrainerConfig::new(VaeConfig::new().with_latent_size(1000)),
+            "latent size",
+        ),
+    ];
+    for (config, needle) in cases {
+        let err = Trainer::new(config.clone(), &data, &common::device(), 7, None)
+            .err()
+            .unwrap_or_else(|| panic!("{config:?} was accepted"));
+        assert!(err.contains(needle), "`{err}` should mention {needle}");
+    }
+}

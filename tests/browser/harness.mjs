@@ -22,13 +22,13 @@ const QUIET = [
 
 /**
  * Without `--enable-unsafe-webgpu`, Chromium on Linux has navigator.gpu but no adapter.
- * @param {{webgpu: boolean}} options
+ * @param {{webgpu: boolean, args?: string[]}} options
  */
-export async function launch({ webgpu }) {
+export async function launch({ webgpu, args = [] }) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: [...QUIET, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+    args: [...QUIET, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...args],
   });
 }
 
@@ -83,10 +83,17 @@ export function patch(bytes, from, to) {
   return out;
 }
 
-/** A weights file with its first tensor value set to NaN (burnpack: 10-byte header, metadata, 256-aligned data). */
-export function withNaN(bytes) {
+/** A weights file with its first tensor value set to `value` (burnpack: 10-byte header, metadata, 256-aligned data). */
+export function withNaN(bytes, value = NaN) {
   const out = Buffer.from(bytes);
   const metadata = out.readUInt32LE(6);
-  out.writeFloatLE(NaN, Math.ceil((10 + metadata) / 256) * 256);
+  out.writeFloatLE(value, Math.ceil((10 + metadata) / 256) * 256);
+  return out;
+}
+
+/** A weights file whose header declares `length` bytes of metadata. */
+export function withMetadataLength(bytes, length) {
+  const out = Buffer.from(bytes);
+  out.writeUInt32LE(length, 6);
   return out;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, openPage, patch, screenshots, serve, waitForState, withNaN } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, openPage, patch, screenshots, serve, waitForState, withMetadataLength, withNaN } from './harness.mjs';
 
 describe('keeping the model', { timeout: 300_000 }, () => {
   let server, browser, page, problems;
@@ -72,6 +72,9 @@ describe('keeping the model', { timeout: 300_000 }, () => {
       ['wrong shape', patch(good, '"latent_size":20', '"latent_size":21'), /do not fit.*shape mismatch/],
       ['wrong version', patch(good, 'version\x612', 'version\x613'), /version 3 is not supported/],
       ['NaN', withNaN(good), /NaN or infinite/],
+      ['infinite', withNaN(good, -Infinity), /NaN or infinite/],
+      ['huge declared length', withMetadataLength(good, 0xffffffff), /not a latent-lab weights file|damaged/],
+      ['empty', Buffer.alloc(0), /not a latent-lab weights file/],
       ['not weights at all', Buffer.from('hello'), /not a latent-lab weights file/],
     ];
     for (const [what, bytes, message] of cases) {
@@ -130,7 +133,8 @@ test('the shipped latent-2 model loads from the latent size menu', { timeout: 12
   try {
     const { page, problems } = await openPage(browser, server.url);
     await waitForState(page, 'ready');
-    await page.selectOption('#latent-size', '2');
+    await page.fill('#latent-size', '2');
+    await page.dispatchEvent('#latent-size', 'change');
     await page.waitForFunction(() => window.latentLab.latentSize === 2 && document.body.dataset.state === 'ready');
     assert.equal(await page.locator('.sliders input').count(), 2);
     assert.match(await page.textContent('#model-note'), /shipped model with latent size 2/);

@@ -63,7 +63,7 @@ async function main() {
   showStatus('Loading the model…');
   const gpu = detectWebGpu();
   const [module, saved] = await Promise.all([compileWasm(), loadSession().catch(() => undefined)]);
-  await init({ module_or_path: module });
+  const { memory: wasmMemory } = await init({ module_or_path: module });
   const restored = restorable(saved);
   const startWeights = restored?.weights ?? (await loadShippedModel(20));
 
@@ -122,6 +122,16 @@ async function main() {
   const gpuSupport = await gpu;
   showStatus('Loading 10,000 MNIST digits…');
   const dataset = await loadBytes('dataset');
+  let labels;
+  try {
+    labels = heldoutLabels(dataset);
+  } catch (e) {
+    // The model on screen still works: the sliders and the drawing pad need no data.
+    showError(`The training data could not be read (${e.message}). Training is off; the sliders and the drawing pad still use the model. Rebuild the page with scripts/demo.sh.`);
+    showStatus('Training is unavailable: the dataset is damaged.');
+    document.body.dataset.state = 'no-data';
+    return;
+  }
   const views = new LatentViews(
     {
       viewer: () => viewer,
@@ -129,7 +139,7 @@ async function main() {
       showLatent: (z) => sliders.set(z),
       error: showError,
     },
-    heldoutLabels(dataset),
+    labels,
   );
   views.modelChanged(viewer.latentSize);
   /** When each chunk of steps ended, for the benchmark. */
@@ -166,6 +176,7 @@ async function main() {
   const files = new WeightsFiles({
     async exportWeights() {
       const bytes = await session.exportWeights();
+      if (!bytes) throw new Error('training restarted before the weights could be read; export again');
       return { bytes, name: `latent-lab-latent${viewer.latentSize}-step${latest?.progress.step ?? 0}.bpk` };
     },
     importWeights(bytes, name) {
@@ -211,6 +222,10 @@ async function main() {
       controls.setState('switching');
       return reset(next, true);
     },
+    optimizer: (optimizer, rebuild) => {
+      if (rebuild) controls.setState('switching');
+      session.setOptimizer(optimizer, rebuild);
+    },
     gapK: (k) => session.setGapK(k),
     confirmReplace: () => controls.confirmReplace(),
     error: showError,
@@ -225,7 +240,14 @@ async function main() {
 
   const session = new TrainingSession(
     module,
-    { dataset, backend: chooseBackend(gpuSupport), weights: startWeights, evaluate: !restored, gapK: settings.gapK() },
+    {
+      dataset,
+      backend: chooseBackend(gpuSupport),
+      weights: startWeights,
+      evaluate: !restored,
+      gapK: settings.gapK(),
+      optimizer: settings.current.optimizer,
+    },
     {
       started(reason, config) {
         if (reason === 'load' || reason === 'reset') {
@@ -276,6 +298,7 @@ async function main() {
         viewer.free();
         viewer = next;
         latest = { bytes, progress };
+        document.body.dataset.weightsStep = String(progress.step);
         if (saveNextWeights) {
           saveNextWeights = false;
           unsaved = true;
@@ -289,6 +312,31 @@ async function main() {
         showDrawing(false);
         sliders.redraw();
         views.modelChanged(viewer.latentSize);
+      },
+      diverged(divergence, progress) {
+        // The worker is back at its last finite snapshot: so is the plot.
+        plot.truncate(epochOf(progress));
+        gapPlot.truncate(epochOf(progress));
+        const what = divergence.weightsNotFinite ? 'the weights' : 'the loss';
+        showError(
+          `Training diverged at step ${divergence.atStep.toLocaleString('en')}: ${what} became NaN or infinite. ` +
+            `Rolled back to step ${divergence.rolledBackTo.toLocaleString('en')}, the last finite snapshot, and paused. ` +
+            `Lower the learning rate (now ${settings.current.optimizer.learningRate}) and press Train.`,
+        );
+      },
+      deviceLost(message, wasTraining) {
+        // The worker's wasm and its device are gone; a new worker gets a new device and
+        // carries on from the last weights the page received, with the plot up to them.
+        const from = latest ?? { bytes: startWeights, progress: null };
+        if (from.progress) {
+          plot.truncate(epochOf(from.progress));
+          gapPlot.truncate(epochOf(from.progress));
+        }
+        controls.setState('switching');
+        session.restart(from.bytes, trainingOn?.kind ?? 'webgpu', wasTraining);
+        const step = from.progress?.step ?? 0;
+        showError(`The GPU device was lost (${message}). Training restarted on a new device from step ${step.toLocaleString('en')}, with the weights the page last had.`);
+        document.body.dataset.recoveries = String(Number(document.body.dataset.recoveries ?? 0) + 1);
       },
       error(message) {
         showError(message);
@@ -304,6 +352,10 @@ async function main() {
     stepLog,
     get backend() { return document.body.dataset.backend; },
     get latentSize() { return viewer.latentSize; },
+    /** For the soak test: the worker's wasm memory and WebGPU buffers, and this page's wasm. */
+    async memory() {
+      return { page: { wasmBytes: wasmMemory.buffer.byteLength }, worker: await session.memory() };
+    },
   };
 }
 

@@ -4,6 +4,7 @@
 
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { MAX_POINTS, halve } from './downsample.js';
 
 const TERMS = [
   { key: 'negativeElbo', name: '−ELBO', color: '#1d2330' },
@@ -77,6 +78,11 @@ export class ElboPlot {
     return { train: upTo(this.history.train), heldout: upTo(this.history.heldout) };
   }
 
+  /** Drops the points after `epoch`: the model went back there (a divergence, a lost device). */
+  truncate(epoch) {
+    this.restore(this.historyUntil(epoch));
+  }
+
   /**
    * Adds one point of one split; the other split's series get a gap there.
    * @param {'train' | 'heldout'} split
@@ -86,6 +92,10 @@ export class ElboPlot {
   add(split, epoch, { negativeElbo, reconstruction, kl }) {
     const point = { epoch, negativeElbo, reconstruction, kl };
     this.history[split].push(point);
+    if (this.history[split].length > MAX_POINTS) {
+      this.restore({ ...this.history, [split]: halve(this.history[split]) });
+      return;
+    }
     this.data[0].push(epoch);
     this.series.forEach((s, i) => this.data[i + 1].push(s.split === split ? point[s.term] : null));
     if (!this.scheduled) {
@@ -149,6 +159,10 @@ export class GapPlot {
     return this.history.filter((p) => p.epoch <= epoch);
   }
 
+  truncate(epoch) {
+    this.restore(this.historyUntil(epoch));
+  }
+
   /**
    * @param {number} epoch
    * @param {{k: number, digits: number, negativeElbo: number, negativeLogLikelihood: number,
@@ -156,6 +170,10 @@ export class GapPlot {
    */
   add(epoch, report) {
     this.history.push({ epoch, ...report });
+    if (this.history.length > MAX_POINTS) {
+      this.restore(halve(this.history));
+      return;
+    }
     this.data[0].push(epoch);
     this.data[1].push(report.negativeElbo);
     this.data[2].push(report.negativeLogLikelihood);

@@ -1,6 +1,8 @@
 // The main thread's side of the training worker: starts it and speaks its protocol (see
 // worker.js). The worker's code is bundled into this page's script by the build, and started
-// from a Blob, which works over HTTP and from file:// alike.
+// from a Blob, which works over HTTP and from file:// alike. When the worker's WebGPU device is
+// lost, the worker is replaced by a new one (a new wasm instance, hence a new device) started
+// from weights the page kept.
 
 /* global __WORKER_SOURCE__ */
 
@@ -8,8 +10,9 @@ export class TrainingSession {
   /**
    * @param {WebAssembly.Module} module the compiled wasm, shared with the worker
    * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean,
-   *          gapK: number}} start the model to train first, whether to evaluate it at once, and
-   *   the importance samples of the gap estimate
+   *          gapK: number, optimizer: {learningRate: number, batchSize: number}}} start the
+   *   model to train first, whether to evaluate it at once, the importance samples of the gap
+   *   estimate and the optimizer's settings
    * @param {{
    *   started: (reason: string, config: object) => void,
    *   status: (state: string, backend: {kind: string, label: string}) => void,
@@ -17,16 +20,29 @@ export class TrainingSession {
    *   heldout: (progress: object, report: object) => void,
    *   gap: (progress: object, report: object) => void,
    *   weights: (bytes: Uint8Array, progress: object) => void,
+   *   diverged: (divergence: object, progress: object) => void,
+   *   deviceLost: (message: string, training: boolean) => void,
    *   error: (message: string) => void,
    * }} on
    */
   constructor(module, start, on) {
+    this.module = module;
+    this.on = on;
+    this.dataset = start.dataset.slice();
+    this.gapK = start.gapK;
+    this.optimizer = start.optimizer;
+    /** @type {Map<number, (value: any) => void>} answers to export and memory requests */
+    this.replies = new Map();
+    this.nextId = 0;
+    this.spawn({ backend: start.backend, weights: start.weights, evaluate: start.evaluate, train: false });
+  }
+
+  /** A new worker training `weights` on `backend`. */
+  spawn({ backend, weights, evaluate, train }) {
     const url = URL.createObjectURL(new Blob([__WORKER_SOURCE__], { type: 'text/javascript' }));
     this.worker = new Worker(url, { name: 'latent-lab trainer' });
     URL.revokeObjectURL(url);
-    /** @type {Map<number, (bytes: Uint8Array) => void>} */
-    this.exports = new Map();
-    this.nextId = 0;
+    const on = this.on;
     this.worker.onmessage = ({ data }) => {
       switch (data.type) {
         case 'started': return on.started(data.reason, data.config);
@@ -35,18 +51,34 @@ export class TrainingSession {
         case 'heldout': return on.heldout(data.progress, data.report);
         case 'gap': return on.gap(data.progress, data.report);
         case 'weights': return on.weights(data.bytes, data.progress);
-        case 'exported': {
-          this.exports.get(data.id)?.(data.bytes);
-          this.exports.delete(data.id);
+        case 'diverged': return on.diverged(data.divergence, data.progress);
+        case 'device-lost': return on.deviceLost(data.message, data.training);
+        case 'reply': {
+          this.replies.get(data.id)?.(data.value);
+          this.replies.delete(data.id);
           return undefined;
         }
         case 'error': return on.error(data.message);
       }
     };
     this.worker.onerror = (e) => on.error(`The training worker failed: ${e.message}`);
-    const dataset = start.dataset.slice().buffer;
-    const weights = start.weights.slice().buffer;
-    this.worker.postMessage({ type: 'init', module, ...start, dataset, weights }, [dataset, weights]);
+    const dataset = this.dataset.slice().buffer;
+    const bytes = weights.slice().buffer;
+    this.worker.postMessage(
+      { type: 'init', module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer },
+      [dataset, bytes],
+    );
+  }
+
+  /**
+   * Ends the worker, whatever it was doing, and starts a new one from `weights`: the recovery
+   * from a lost device. Requests still waiting are answered with nothing.
+   */
+  restart(weights, backend, train) {
+    this.worker.terminate();
+    for (const reply of this.replies.values()) reply(undefined);
+    this.replies.clear();
+    this.spawn({ backend, weights, evaluate: false, train });
   }
 
   train() { this.worker.postMessage({ type: 'train' }); }
@@ -61,8 +93,19 @@ export class TrainingSession {
   reset({ model, objective }, train = false) {
     this.worker.postMessage({ type: 'reset', model, objective, train });
   }
+  /**
+   * Adam's learning rate and the batch size from now on; with `rebuild`, the model being
+   * trained goes on under them at once (a fresh Adam), else they apply to the next trainer.
+   */
+  setOptimizer(optimizer, rebuild) {
+    this.optimizer = optimizer;
+    this.worker.postMessage({ type: 'optimizer', optimizer, rebuild });
+  }
   /** Importance samples for the gap estimate from now on (estimated at once when paused). */
-  setGapK(k) { this.worker.postMessage({ type: 'gap-k', k }); }
+  setGapK(k) {
+    this.gapK = k;
+    this.worker.postMessage({ type: 'gap-k', k });
+  }
   /** Trains the model of a weights file from now on (checked by the caller first). */
   load(weights) {
     const buffer = weights.slice().buffer;
@@ -71,12 +114,17 @@ export class TrainingSession {
   /** Moves training, weights and all, to another backend. */
   switchBackend(backend) { this.worker.postMessage({ type: 'backend', backend }); }
 
-  /** @returns {Promise<Uint8Array>} the exact current weights, as a weights file */
-  exportWeights() {
+  /** @returns {Promise<Uint8Array | undefined>} the exact current weights, as a weights file */
+  exportWeights() { return this.request('export'); }
+
+  /** @returns {Promise<{wasmBytes: number, gpuBufferBytes: number, gpuBuffers: number} | undefined>} */
+  memory() { return this.request('memory'); }
+
+  request(type) {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.exports.set(id, resolve);
-      this.worker.postMessage({ type: 'export', id });
+      this.replies.set(id, resolve);
+      this.worker.postMessage({ type, id });
     });
   }
 }

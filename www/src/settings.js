@@ -1,6 +1,8 @@
 // The model and objective panel: latent size, likelihood, posterior, architecture, Monte-Carlo
-// samples, β and KL warm-up, each a switch that restarts training after a confirm, and the
-// importance samples k of the gap estimate, which changes only the measurement.
+// samples, β and KL warm-up, each a switch that restarts training after a confirm; Adam's
+// learning rate and the batch size, which go on training the same model; and the importance
+// samples k of the gap estimate, which changes only the measurement. A value out of range is
+// refused with what the field accepts, and nothing changes.
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,7 +17,11 @@ const LIKELIHOODS = {
 export const DEFAULT_SETTINGS = Object.freeze({
   model: { latentSize: 20, likelihood: 'Bernoulli', covariance: 'Diagonal', architecture: 'Mlp' },
   objective: { samples: 1, beta: 1, warmup_steps: 0 },
+  optimizer: { learningRate: 1e-3, batchSize: 128 },
 });
+
+/** The limits the trainer enforces too (TrainerConfig::validate, VaeConfig::validate). */
+export const LIMITS = Object.freeze({ latentSize: 64, learningRate: 1, batchSize: 1024 });
 
 /** Whether `settings` are those of the shipped models, apart from the latent size. */
 export function isDefault(settings) {
@@ -35,15 +41,33 @@ export function isDefault(settings) {
 function numberIn(input, low, high, what) {
   const value = Number(input.value);
   if (input.value.trim() === '' || !Number.isFinite(value) || value < low || value > high) {
-    throw new Error(`${what} must be a number from ${low} to ${high}`);
+    throw new Error(`${what} must be a number from ${low} to ${high} (got “${input.value}”)`);
   }
   return value;
 }
 
+function wholeNumberIn(input, low, high, what) {
+  const value = numberIn(input, low, high, what);
+  if (!Number.isInteger(value)) throw new Error(`${what} must be a whole number from ${low} to ${high} (got “${input.value}”)`);
+  return value;
+}
+
+/** The learning rate: above 0 (Adam would not move) and at most 1 (it explodes at once). */
+function learningRateIn(input) {
+  const value = Number(input.value);
+  if (input.value.trim() === '' || !Number.isFinite(value) || value <= 0 || value > LIMITS.learningRate) {
+    throw new Error(`The learning rate must be a number above 0 and at most ${LIMITS.learningRate} (got “${input.value}”)`);
+  }
+  return value;
+}
+
+const sameJson = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
 export class SettingsPanel {
   /**
-   * @param {{restart: (settings: object) => void, gapK: (k: number) => void,
-   *          confirmReplace: () => boolean, error: (message: string) => void}} actions
+   * @param {{restart: (settings: object) => void, optimizer: (settings: object) => void,
+   *          gapK: (k: number) => void, confirmReplace: () => boolean,
+   *          error: (message: string) => void}} actions
    */
   constructor(actions) {
     this.actions = actions;
@@ -56,8 +80,12 @@ export class SettingsPanel {
       samples: $('samples'),
       beta: $('beta'),
       warmup: $('warmup'),
+      learningRate: $('learning-rate'),
+      batchSize: $('batch-size'),
     };
     this.gapInput = $('gap-k');
+    /** The σ last accepted: the field keeps it while another likelihood is chosen. */
+    this.validSigma = this.inputs.sigma.value;
     this.current = structuredClone(DEFAULT_SETTINGS);
     for (const input of Object.values(this.inputs)) {
       input.addEventListener('change', () => this.changed());
@@ -71,13 +99,14 @@ export class SettingsPanel {
     return Number(this.gapInput.value);
   }
 
-  /** @returns {{model: object, objective: object}} what the controls ask for */
+  /** @returns {{model: object, objective: object, optimizer: object}} what the controls ask for */
   read() {
     const i = this.inputs;
     const sigma = numberIn(i.sigma, 0.001, 10, 'The Gaussian σ');
+    this.validSigma = i.sigma.value;
     return {
       model: {
-        latentSize: Number(i.latentSize.value),
+        latentSize: wholeNumberIn(i.latentSize, 1, LIMITS.latentSize, 'The latent size'),
         likelihood: LIKELIHOODS[i.likelihood.value](sigma),
         covariance: i.covariance.value,
         architecture: i.architecture.value,
@@ -86,6 +115,10 @@ export class SettingsPanel {
         samples: numberIn(i.samples, 1, 16, 'Monte-Carlo samples'),
         beta: numberIn(i.beta, 0, 100, 'β'),
         warmup_steps: Math.round(numberIn(i.warmup, 0, 1e6, 'KL warm-up')),
+      },
+      optimizer: {
+        learningRate: learningRateIn(i.learningRate),
+        batchSize: wholeNumberIn(i.batchSize, 1, LIMITS.batchSize, 'The batch size'),
       },
     };
   }
@@ -101,13 +134,18 @@ export class SettingsPanel {
       this.show(this.current);
       return;
     }
-    if (JSON.stringify(next) === JSON.stringify(this.current)) return;
-    if (!this.actions.confirmReplace()) {
+    const restarts = !sameJson(next.model, this.current.model) || !sameJson(next.objective, this.current.objective);
+    const optimizerChanged = !sameJson(next.optimizer, this.current.optimizer);
+    if (!restarts && !optimizerChanged) return;
+    if (restarts && !this.actions.confirmReplace()) {
       this.show(this.current);
       return;
     }
     this.current = next;
-    this.actions.restart(next);
+    // New optimizer settings alone go on training the same model; with a restart they apply
+    // to the fresh one.
+    if (optimizerChanged) this.actions.optimizer(next.optimizer, !restarts);
+    if (restarts) this.actions.restart(next);
   }
 
   /** Reflects the model being trained: `config` is the trainer's (burn's field names). */
@@ -120,6 +158,7 @@ export class SettingsPanel {
         architecture: config.model.architecture,
       },
       objective: { ...config.objective },
+      optimizer: { learningRate: config.learning_rate, batchSize: config.batch_size },
     });
   }
 
@@ -133,12 +172,15 @@ export class SettingsPanel {
       i.sigma.value = String(model.likelihood.Gaussian.sigma);
     } else {
       i.likelihood.value = model.likelihood === 'GaussianLearned' ? 'gaussian-learned' : 'bernoulli';
+      i.sigma.value = this.validSigma;
     }
     i.covariance.value = model.covariance;
     i.architecture.value = model.architecture;
     i.samples.value = String(objective.samples);
     i.beta.value = String(objective.beta);
     i.warmup.value = String(objective.warmup_steps);
+    i.learningRate.value = String(settings.optimizer.learningRate);
+    i.batchSize.value = String(settings.optimizer.batchSize);
     this.showSamples();
     this.showSigma();
   }
@@ -171,5 +213,6 @@ export function describeSettings(settings) {
     `β=${objective.beta}`,
   ];
   if (objective.warmup_steps) parts.push(`warm-up ${objective.warmup_steps} steps`);
+  if (settings.optimizer) parts.push(`Adam lr=${settings.optimizer.learningRate}`, `batch ${settings.optimizer.batchSize}`);
   return parts.join(' · ');
 }

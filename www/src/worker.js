@@ -1,15 +1,20 @@
 // The Web Worker that owns the model being trained, so the page never freezes, whatever a
 // training step costs on the chosen backend.
 //
-// Protocol. In: {type: 'init', module, dataset, backend, weights, evaluate, gapK},
-// {type: 'train'}, {type: 'pause'}, {type: 'load', weights}, {type: 'reset', model, objective, train},
-// {type: 'backend', backend}, {type: 'export', id}, {type: 'gap-k', k}.
+// Protocol. In: {type: 'init', module, dataset, backend, weights, evaluate, gapK, optimizer,
+// train}, {type: 'train'}, {type: 'pause'}, {type: 'load', weights},
+// {type: 'reset', model, objective, train}, {type: 'backend', backend},
+// {type: 'optimizer', optimizer: {learningRate, batchSize}, rebuild}, {type: 'gap-k', k},
+// {type: 'export', id}, {type: 'memory', id}.
 // Out: {type: 'started', reason, config} when a new model takes over (before its figures),
 // {type: 'status', state: 'ready' | 'training' | 'paused', backend},
 // {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, report} (HeldoutReport:
 // elbo, unitVariances, activeUnits, means), {type: 'gap', progress, report} (GapReport),
-// {type: 'weights', bytes, progress}, {type: 'exported', id, bytes}, {type: 'error', message}.
-// A command that fails leaves the model being trained as it was.
+// {type: 'weights', bytes, progress}, {type: 'diverged', divergence, progress} (training
+// rolled back and paused), {type: 'device-lost', message, training} (the page starts a new
+// worker, training if this one was),
+// {type: 'reply', id, value} (export: the weights file; memory: MemoryReport),
+// {type: 'error', message}. A command that fails leaves the model being trained as it was.
 
 import init, { TrainerHandle } from '../../pkg/latent_lab.js';
 
@@ -35,7 +40,11 @@ const gapDigits = (k) => Math.max(16, Math.min(100, Math.floor(6400 / k)));
 
 /** @type {TrainerHandle | null} */
 let trainer = null;
+/** The wasm instance's exports (its memory, for the memory report). */
+let wasm = null;
 let dataset = null;
+/** Adam's learning rate and the batch size: `{learningRate?, batchSize?}`, kept across trainers. */
+let optimizer = {};
 /** What a reset builds: {model: {latentSize, likelihood, covariance, architecture}, objective}. */
 let fresh = null;
 let gapK = 16;
@@ -51,6 +60,57 @@ let lastEvalAt = 0;
 let lastWeightsAt = 0;
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
+
+/**
+ * WebGPU devices as wgpu asks for them: a lost device (a driver reset, another tab's GPU hang,
+ * `destroy()`) is reported at once, so the page can start a new worker, and therefore a new
+ * device, from the last weights it has; and the bytes of the device's live buffers are
+ * counted for the soak test (RELIABILITY.md).
+ */
+const gpu = { device: null, lost: false, liveBufferBytes: 0, liveBuffers: 0 };
+// Read by the browser tests (to destroy the device) and the soak script.
+self.latentLabGpu = gpu;
+function watchGpuDevices() {
+  if (!self.GPUAdapter) return;
+  const requestDevice = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await requestDevice.apply(this, args);
+    gpu.device = device;
+    countBuffers(device);
+    device.lost.then((info) => {
+      gpu.lost = true;
+      const training = running || failedWhileTraining;
+      running = false;
+      post({ type: 'device-lost', message: info.message || info.reason || 'no reason given', training });
+    });
+    return device;
+  };
+}
+
+/** Buffers are live from creation until destroyed or collected. */
+function countBuffers(device) {
+  const released = new FinalizationRegistry((size) => release(size));
+  const release = (size) => {
+    gpu.liveBufferBytes -= size;
+    gpu.liveBuffers -= 1;
+  };
+  const createBuffer = device.createBuffer.bind(device);
+  device.createBuffer = (descriptor) => {
+    const buffer = createBuffer(descriptor);
+    const size = descriptor.size;
+    gpu.liveBufferBytes += size;
+    gpu.liveBuffers += 1;
+    const token = {};
+    released.register(buffer, size, token);
+    const destroy = buffer.destroy.bind(buffer);
+    buffer.destroy = () => {
+      if (released.unregister(token)) release(size);
+      destroy();
+    };
+    return buffer;
+  };
+}
+watchGpuDevices();
 
 // Commands and training chunks take turns: each runs alone, in arrival order.
 let turn = Promise.resolve();
@@ -68,26 +128,42 @@ const yieldToEvents = () => new Promise((resolve) => { waiting.push(resolve); ch
 
 self.onmessage = ({ data }) => {
   if (data.type === 'pause') running = false;
-  if (data.type === 'train' && !running && trainer) {
-    running = true;
-    post({ type: 'status', state: 'training', backend: trainer.backend() });
-    loop();
+  if (data.type === 'train' && trainer) {
+    // Answered even when already training: the page waits for a status after each click.
+    if (running) post({ type: 'status', state: 'training', backend: trainer.backend() });
+    else startTraining();
     return;
   }
-  exclusive(() => handle(data)).catch((e) => {
-    running = false;
-    post({ type: 'error', message: e?.message ?? String(e) });
-    if (trainer) post({ type: 'status', state: 'paused', backend: trainer.backend() });
-  });
+  exclusive(() => handle(data)).catch(failed);
 };
+
+/** Whether training was on when the last command or chunk failed. */
+let failedWhileTraining = false;
+
+/**
+ * A command or a chunk failed: report it and pause, unless the device was lost, which the
+ * page hears about from the device itself (and answers with a new worker).
+ */
+async function failed(error) {
+  failedWhileTraining = running;
+  running = false;
+  // A lost device's `lost` promise settles around the failures it causes: give it a moment.
+  if (gpu.device) await Promise.race([gpu.device.lost, new Promise((r) => setTimeout(r, 200))]);
+  if (gpu.lost) return;
+  failedWhileTraining = false;
+  post({ type: 'error', message: error?.message ?? String(error) });
+  if (trainer) post({ type: 'status', state: 'paused', backend: trainer.backend() });
+}
 
 async function handle(message) {
   switch (message.type) {
     case 'init':
-      await init({ module_or_path: message.module });
+      wasm = await init({ module_or_path: message.module });
       dataset = new Uint8Array(message.dataset);
       gapK = message.gapK ?? gapK;
+      optimizer = message.optimizer ?? optimizer;
       await start('init', message.backend, new Uint8Array(message.weights), message.evaluate);
+      if (message.train) startTraining();
       break;
     case 'pause':
       if (trainer) {
@@ -103,32 +179,66 @@ async function handle(message) {
       running = false;
       fresh = { model: message.model, objective: message.objective };
       await start('reset', trainer.backend().kind, undefined, true);
-      if (message.train) {
-        running = true;
-        post({ type: 'status', state: 'training', backend: trainer.backend() });
-        loop();
-      }
+      if (message.train) startTraining();
       break;
     case 'gap-k':
       gapK = message.k;
       if (!running) await estimateGap();
       break;
     case 'export':
-      post({ type: 'exported', id: message.id, bytes: await trainer.exportWeights() });
+      post({ type: 'reply', id: message.id, value: await trainer.exportWeights() });
       break;
-    case 'backend': {
-      const wasRunning = running;
-      running = false;
-      // The weights file carries the step count, so the new trainer picks up where this one was.
-      await start('backend', message.backend, await trainer.exportWeights(), false);
-      if (wasRunning) {
-        running = true;
-        post({ type: 'status', state: 'training', backend: trainer.backend() });
-        loop();
+    case 'memory':
+      post({ type: 'reply', id: message.id, value: await memoryReport() });
+      break;
+    case 'backend':
+      await rebuild('backend', message.backend);
+      break;
+    case 'optimizer': {
+      const previous = optimizer;
+      optimizer = message.optimizer;
+      try {
+        if (message.rebuild) await rebuild('optimizer', trainer.backend().kind);
+      } catch (e) {
+        optimizer = previous;
+        throw e;
       }
       break;
     }
   }
+}
+
+function startTraining() {
+  running = true;
+  post({ type: 'status', state: 'training', backend: trainer.backend() });
+  loop();
+}
+
+/**
+ * A new trainer for the same weights on `backend` with the current optimizer settings, training
+ * on if this one was. The weights file carries the step count, so the plot goes on.
+ */
+async function rebuild(reason, backend) {
+  const wasRunning = running;
+  running = false;
+  await start(reason, backend, await trainer.exportWeights(), false);
+  if (wasRunning) startTraining();
+}
+
+/**
+ * What this worker holds: its wasm memory and WebGPU buffers. Where the browser exposes `gc`
+ * (`--js-flags=--expose-gc`, as the soak script runs it) buffers dropped without `destroy` are
+ * collected first, so that only the ones still referenced count.
+ * @typedef {{wasmBytes: number, gpuBufferBytes: number, gpuBuffers: number}} MemoryReport
+ * @returns {Promise<MemoryReport>}
+ */
+async function memoryReport() {
+  if (self.gc) {
+    self.gc();
+    // Finalization callbacks run in a later task.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { wasmBytes: wasm?.memory.buffer.byteLength ?? 0, gpuBufferBytes: gpu.liveBufferBytes, gpuBuffers: gpu.liveBuffers };
 }
 
 /**
@@ -137,12 +247,13 @@ async function handle(message) {
  */
 async function start(reason, backend, weights, evaluateFirst) {
   // A weights file brings its own model and objective.
-  const options = weights ? {} : fresh;
+  const options = { ...(weights ? {} : fresh), ...optimizer };
   let next;
   try {
     next = await TrainerHandle.create({ backend, ...options }, dataset, weights);
   } catch (e) {
-    if (backend !== 'webgpu') throw e;
+    // Only a device that will not start falls back to the CPU; bad settings are refused.
+    if (backend !== 'webgpu' || !e.message.startsWith('WebGPU is not available')) throw e;
     post({ type: 'error', message: `WebGPU could not start (${e.message}); training on the CPU instead.` });
     next = await TrainerHandle.create({ backend: 'cpu', ...options }, dataset, weights);
   }
@@ -167,11 +278,7 @@ async function start(reason, backend, weights, evaluateFirst) {
 
 async function loop() {
   while (running) {
-    await exclusive(trainChunk).catch((e) => {
-      running = false;
-      post({ type: 'error', message: e?.message ?? String(e) });
-      post({ type: 'status', state: 'paused', backend: trainer.backend() });
-    });
+    await exclusive(trainChunk).catch(failed);
     await yieldToEvents();
   }
 }
@@ -185,13 +292,15 @@ async function trainChunk() {
   const rate = (1000 * stats.steps) / elapsed;
   stepsPerSecond = stepsPerSecond == null ? rate : 0.8 * stepsPerSecond + 0.2 * rate;
   chunk = Math.max(1, Math.min(32, Math.round((chunk * CHUNK_TARGET_MS) / elapsed)));
-  post({ type: 'steps', stats, stepsPerSecond });
-  if (!Number.isFinite(stats.train.negativeElbo)) {
+  if (stats.divergence) {
+    // The trainer is back at its last finite snapshot: show that model and stop.
     running = false;
-    post({ type: 'error', message: 'Training diverged: the loss is no longer a finite number. Paused.' });
+    post({ type: 'diverged', divergence: stats.divergence, progress: stats.progress });
+    await sendWeights();
     post({ type: 'status', state: 'paused', backend: trainer.backend() });
     return;
   }
+  post({ type: 'steps', stats, stepsPerSecond });
   if (stats.progress.imagesSeen - lastEvalImages >= EVAL_EVERY_IMAGES && due(evalMs, EVAL_TIME_SHARE, lastEvalAt, EVAL_AT_LEAST_EVERY_MS)) {
     lastEvalImages = stats.progress.imagesSeen;
     // Awaited before adding: `x += await …` would read x before a reset could zero it.
