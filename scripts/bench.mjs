@@ -110,12 +110,12 @@ async function measurePage(server, backend) {
   await page.click('#clear');
   const clicked = await page.evaluate(() => performance.now());
   await page.click('#train');
-  await page.waitForFunction(() => window.latentLab.stepLog.length > 0, null, { timeout: 300_000 });
-  const firstStep = ((await page.evaluate(() => window.latentLab.stepLog[0].at)) - clicked) / 1000;
+  await page.waitForFunction(() => window.latentLab.stepLog.count > 0, null, { timeout: 300_000 });
+  const firstStep = ((await page.evaluate(() => window.latentLab.stepLog.first.at)) - clicked) / 1000;
   await page.waitForTimeout((seconds * 1000) / 4);
-  const from = await page.evaluate(() => window.latentLab.stepLog.at(-1));
+  const from = await page.evaluate(() => window.latentLab.stepLog.last);
   await page.waitForTimeout((seconds * 3000) / 4);
-  const to = await page.evaluate(() => window.latentLab.stepLog.at(-1));
+  const to = await page.evaluate(() => window.latentLab.stepLog.last);
   const stepsPerSecond = ((to.step - from.step) * 1000) / (to.at - from.at);
   // Then, training still running, the latencies (outside the measured window: on 2 cores the
   // page's own decoding competes with the worker for a core).

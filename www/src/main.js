@@ -142,8 +142,9 @@ async function main() {
     labels,
   );
   views.modelChanged(viewer.latentSize);
-  /** When each chunk of steps ended, for the benchmark. */
-  const stepLog = [];
+  /** When the first and the latest chunk of steps ended, and how many chunks there were: for
+   * the benchmark and the tests. Two entries, not a log, because a tab may train for hours. */
+  const stepLog = { count: 0, first: null, last: null };
 
   let trainingOn = null;
   let stepsOnBackend = 0;
@@ -276,7 +277,9 @@ async function main() {
         if (state === 'paused') autosave();
       },
       steps(stats, stepsPerSecond) {
-        stepLog.push({ at: performance.now(), step: stats.progress.step });
+        stepLog.last = { at: performance.now(), step: stats.progress.step };
+        stepLog.first ??= stepLog.last;
+        stepLog.count++;
         if (++stepsOnBackend === 1) showTrainingStatus();
         controls.showSteps(stats.progress, stepsPerSecond);
         plot.add('train', epochOf(stats.progress), stats.train);
