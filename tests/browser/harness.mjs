@@ -53,7 +53,8 @@ export async function openPage(browser, url, contextOptions = {}) {
   return { page, problems };
 }
 
-/** Waits until the worker reports `state` (ready / training / paused). */
+/** Waits until the page shows `state`: ready / training / paused once the worker has answered
+ * every command sent, starting / pausing / switching before. */
 export function waitForState(page, state, timeout = 120_000) {
   return page.waitForFunction((s) => document.body.dataset.state === s, state, { timeout });
 }

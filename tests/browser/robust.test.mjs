@@ -185,6 +185,19 @@ describe('never crash, never lose work (CPU path)', { timeout: 10 * TIMEOUT }, (
     await waitForState(page, 'ready');
     await p.importFile(saved.bytes, 'after-the-storm.bpk');
     await p.decodedBecomes(pixels);
+    // The views follow a moment later: digits with dark strokes, not a fresh model's flat grey.
+    await page.waitForFunction(
+      () =>
+        ['manifold', 'prior-samples'].every((id) => {
+          const c = document.getElementById(id);
+          const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          let dark = 0;
+          for (let i = 0; i < data.length; i += 4) if (data[i] < 64) dark++;
+          return dark > 200;
+        }),
+      null,
+      { timeout: TIMEOUT },
+    );
     const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
     assert.ok(widths[0] <= widths[1], 'nothing scrolls sideways after the resizes');
     await page.screenshot({ path: join(screenshots, 'after-the-storm.png'), fullPage: true });

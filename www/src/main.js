@@ -195,7 +195,12 @@ async function main() {
 
   /** Fresh weights as `settings` ask, training at once when `train`. */
   const reset = async (settings, train = false) => {
-    await clearSession();
+    try {
+      await clearSession();
+    } catch (e) {
+      // Nothing is lost: until the fresh model is trained and autosaved, a reload restores the old one.
+      showError(`The autosave could not be cleared (${e.message}).`);
+    }
     unsaved = false;
     modelNote.textContent = `Training from fresh weights: ${describeSettings(settings)}.`;
     session.reset(settings, train);
@@ -215,12 +220,16 @@ async function main() {
     // trains from fresh weights at once.
     restart: async (next) => {
       const size = next.model.latentSize;
-      if (isDefault(next) && SHIPPED_LATENT_SIZES.includes(size)) {
-        session.load(await loadShippedModel(size));
-        modelNote.textContent = `The shipped model with latent size ${size}.`;
-        return undefined;
-      }
       controls.setState('switching');
+      if (isDefault(next) && SHIPPED_LATENT_SIZES.includes(size)) {
+        try {
+          session.load(await loadShippedModel(size));
+          modelNote.textContent = `The shipped model with latent size ${size}.`;
+          return undefined;
+        } catch (e) {
+          showError(`The shipped model with latent size ${size} could not be read (${e.message}); training one from fresh weights instead.`);
+        }
+      }
       return reset(next, true);
     },
     optimizer: (optimizer, rebuild) => {
@@ -270,7 +279,6 @@ async function main() {
         files.setEnabled(true);
         $('backend-note').textContent = describeBackend(gpuSupport, info.kind);
         document.body.dataset.backend = info.kind;
-        document.body.dataset.state = state;
         if (trainingOn?.kind !== info.kind) stepsOnBackend = 0;
         trainingOn = info;
         showTrainingStatus();

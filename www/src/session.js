@@ -34,6 +34,9 @@ export class TrainingSession {
     /** @type {Map<number, (value: any) => void>} answers to export and memory requests */
     this.replies = new Map();
     this.nextId = 0;
+    /** The seq of the last command sent: only a status answering it says what the worker is
+     * doing now (earlier ones are overtaken by commands still on their way). */
+    this.sent = 0;
     this.spawn({ backend: start.backend, weights: start.weights, evaluate: start.evaluate, train: false });
   }
 
@@ -46,7 +49,7 @@ export class TrainingSession {
     this.worker.onmessage = ({ data }) => {
       switch (data.type) {
         case 'started': return on.started(data.reason, data.config);
-        case 'status': return on.status(data.state, data.backend);
+        case 'status': return data.seq === this.sent ? on.status(data.state, data.backend) : undefined;
         case 'steps': return on.steps(data.stats, data.stepsPerSecond);
         case 'heldout': return on.heldout(data.progress, data.report);
         case 'gap': return on.gap(data.progress, data.report);
@@ -64,10 +67,15 @@ export class TrainingSession {
     this.worker.onerror = (e) => on.error(`The training worker failed: ${e.message}`);
     const dataset = this.dataset.slice().buffer;
     const bytes = weights.slice().buffer;
-    this.worker.postMessage(
+    this.command(
       { type: 'init', module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer },
       [dataset, bytes],
     );
+  }
+
+  /** Sends a command the worker answers with a status once it is done. */
+  command(message, transfer = []) {
+    this.worker.postMessage({ ...message, seq: ++this.sent }, transfer);
   }
 
   /**
@@ -81,8 +89,8 @@ export class TrainingSession {
     this.spawn({ backend, weights, evaluate: false, train });
   }
 
-  train() { this.worker.postMessage({ type: 'train' }); }
-  pause() { this.worker.postMessage({ type: 'pause' }); }
+  train() { this.command({ type: 'train' }); }
+  pause() { this.command({ type: 'pause' }); }
   /**
    * Fresh weights and the step count back to 0.
    * @param {{model: {latentSize: number, likelihood: string | object, covariance: string,
@@ -91,7 +99,7 @@ export class TrainingSession {
    * @param {boolean} train whether to start training the new model at once
    */
   reset({ model, objective }, train = false) {
-    this.worker.postMessage({ type: 'reset', model, objective, train });
+    this.command({ type: 'reset', model, objective, train });
   }
   /**
    * Adam's learning rate and the batch size from now on; with `rebuild`, the model being
@@ -99,7 +107,7 @@ export class TrainingSession {
    */
   setOptimizer(optimizer, rebuild) {
     this.optimizer = optimizer;
-    this.worker.postMessage({ type: 'optimizer', optimizer, rebuild });
+    this.command({ type: 'optimizer', optimizer, rebuild });
   }
   /** Importance samples for the gap estimate from now on (estimated at once when paused). */
   setGapK(k) {
@@ -109,10 +117,10 @@ export class TrainingSession {
   /** Trains the model of a weights file from now on (checked by the caller first). */
   load(weights) {
     const buffer = weights.slice().buffer;
-    this.worker.postMessage({ type: 'load', weights: buffer }, [buffer]);
+    this.command({ type: 'load', weights: buffer }, [buffer]);
   }
   /** Moves training, weights and all, to another backend. */
-  switchBackend(backend) { this.worker.postMessage({ type: 'backend', backend }); }
+  switchBackend(backend) { this.command({ type: 'backend', backend }); }
 
   /** @returns {Promise<Uint8Array | undefined>} the exact current weights, as a weights file */
   exportWeights() { return this.request('export'); }

@@ -22,7 +22,11 @@ export class TrainingControls {
       this.setState('pausing');
       actions.pause();
     });
-    this.buttons.reset.addEventListener('click', () => this.confirmReplace() && actions.reset());
+    this.buttons.reset.addEventListener('click', () => {
+      if (!this.confirmReplace()) return;
+      this.setState('switching');
+      actions.reset();
+    });
     this.backend.addEventListener('change', () => {
       this.setState('switching');
       actions.switchBackend(this.backend.value);
@@ -34,8 +38,13 @@ export class TrainingControls {
     return !this.trained || confirm('Replace the model trained here? Export it first to keep it.');
   }
 
-  /** @param {'starting' | 'pausing' | 'switching' | 'ready' | 'training' | 'paused'} state */
+  /**
+   * What the page shows, also as `data-state` on the body (for the tests): busy from a click
+   * until the worker has answered every command sent, then its state.
+   * @param {'starting' | 'pausing' | 'switching' | 'ready' | 'training' | 'paused'} state
+   */
   setState(state) {
+    document.body.dataset.state = state;
     const busy = state === 'starting' || state === 'pausing' || state === 'switching';
     this.buttons.train.disabled = busy || state === 'training';
     this.buttons.pause.disabled = state !== 'training';

@@ -2,12 +2,16 @@
 // training step costs on the chosen backend.
 //
 // Protocol. In: {type: 'init', module, dataset, backend, weights, evaluate, gapK, optimizer,
-// train}, {type: 'train'}, {type: 'pause'}, {type: 'load', weights},
-// {type: 'reset', model, objective, train}, {type: 'backend', backend},
-// {type: 'optimizer', optimizer: {learningRate, batchSize}, rebuild}, {type: 'gap-k', k},
+// train, seq}, {type: 'train', seq}, {type: 'pause', seq}, {type: 'load', weights, seq},
+// {type: 'reset', model, objective, train, seq}, {type: 'backend', backend, seq},
+// {type: 'optimizer', optimizer: {learningRate, batchSize}, rebuild, seq}, {type: 'gap-k', k},
 // {type: 'export', id}, {type: 'memory', id}.
+// Commands run one at a time in the order they arrive. Each one with a `seq` (numbered by the
+// page, rising) is answered by a status carrying its seq once it is done, or by an error and a
+// status if it failed.
 // Out: {type: 'started', reason, config} when a new model takes over (before its figures),
-// {type: 'status', state: 'ready' | 'training' | 'paused', backend},
+// {type: 'status', state: 'ready' | 'training' | 'paused', backend, seq} (seq: the last
+// command done; a status with an older seq than the page last sent is already out of date),
 // {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, report} (HeldoutReport:
 // elbo, unitVariances, activeUnits, means), {type: 'gap', progress, report} (GapReport),
 // {type: 'weights', bytes, progress}, {type: 'diverged', divergence, progress} (training
@@ -53,6 +57,11 @@ let evalMs = 0;
 let weightsMs = 0;
 let gapMs = 0;
 let running = false;
+/** Whether a training loop is under way (it may be finishing its last chunk after a pause). */
+let looping = false;
+/** The last state reported, and the seq of the last command done. */
+let state = 'ready';
+let answered = 0;
 let chunk = 1;
 let stepsPerSecond = null;
 let lastEvalImages = 0;
@@ -60,6 +69,11 @@ let lastEvalAt = 0;
 let lastWeightsAt = 0;
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
+/** @param {'ready' | 'training' | 'paused'} next */
+function postStatus(next) {
+  state = next;
+  post({ type: 'status', state, backend: trainer.backend(), seq: answered });
+}
 
 /**
  * WebGPU devices as wgpu asks for them: a lost device (a driver reset, another tab's GPU hang,
@@ -127,22 +141,29 @@ channel.port1.onmessage = () => waiting.shift()?.();
 const yieldToEvents = () => new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(null); });
 
 self.onmessage = ({ data }) => {
+  // Ends training after the chunk under way, so Pause answers quickly; the pause itself (and
+  // whatever was sent before it) still takes its turn.
   if (data.type === 'pause') running = false;
-  if (data.type === 'train' && trainer) {
-    // Answered even when already training: the page waits for a status after each click.
-    if (running) post({ type: 'status', state: 'training', backend: trainer.backend() });
-    else startTraining();
-    return;
-  }
-  exclusive(() => handle(data)).catch(failed);
+  exclusive(() => answer(data).catch(failed));
 };
+
+/** Runs a command, then says what state it left, so the page knows it was done. */
+async function answer(message) {
+  try {
+    await handle(message);
+  } finally {
+    if (message.seq) answered = message.seq;
+  }
+  if (message.seq && trainer) postStatus(running ? 'training' : state);
+}
 
 /** Whether training was on when the last command or chunk failed. */
 let failedWhileTraining = false;
 
 /**
  * A command or a chunk failed: report it and pause, unless the device was lost, which the
- * page hears about from the device itself (and answers with a new worker).
+ * page hears about from the device itself (and answers with a new worker). Runs in the failed
+ * task's turn, so no later command has started training again before its status is sent.
  */
 async function failed(error) {
   failedWhileTraining = running;
@@ -152,7 +173,7 @@ async function failed(error) {
   if (gpu.lost) return;
   failedWhileTraining = false;
   post({ type: 'error', message: error?.message ?? String(error) });
-  if (trainer) post({ type: 'status', state: 'paused', backend: trainer.backend() });
+  if (trainer) postStatus('paused');
 }
 
 async function handle(message) {
@@ -165,10 +186,15 @@ async function handle(message) {
       await start('init', message.backend, new Uint8Array(message.weights), message.evaluate);
       if (message.train) startTraining();
       break;
+    case 'train':
+      if (trainer && !running) startTraining();
+      break;
     case 'pause':
-      if (trainer) {
+      // Also here, in turn: a Train sent before this Pause may have started training again.
+      running = false;
+      if (trainer && state === 'training') {
         await sendWeights();
-        post({ type: 'status', state: 'paused', backend: trainer.backend() });
+        state = 'paused';
       }
       break;
     case 'load':
@@ -210,7 +236,7 @@ async function handle(message) {
 
 function startTraining() {
   running = true;
-  post({ type: 'status', state: 'training', backend: trainer.backend() });
+  postStatus('training');
   loop();
 }
 
@@ -273,13 +299,20 @@ async function start(reason, backend, weights, evaluateFirst) {
     await estimateGap();
   }
   await sendWeights();
-  post({ type: 'status', state: running ? 'training' : 'ready', backend: trainer.backend() });
+  postStatus(running ? 'training' : 'ready');
 }
 
+/** Trains chunk after chunk while `running`; one loop at a time. */
 async function loop() {
-  while (running) {
-    await exclusive(trainChunk).catch(failed);
-    await yieldToEvents();
+  if (looping) return;
+  looping = true;
+  try {
+    while (running) {
+      await exclusive(() => trainChunk().catch(failed));
+      await yieldToEvents();
+    }
+  } finally {
+    looping = false;
   }
 }
 
@@ -297,7 +330,7 @@ async function trainChunk() {
     running = false;
     post({ type: 'diverged', divergence: stats.divergence, progress: stats.progress });
     await sendWeights();
-    post({ type: 'status', state: 'paused', backend: trainer.backend() });
+    postStatus('paused');
     return;
   }
   post({ type: 'steps', stats, stepsPerSecond });
