@@ -59,7 +59,10 @@ let gapMs = 0;
 let running = false;
 /** Whether a training loop is under way (it may be finishing its last chunk after a pause). */
 let looping = false;
-/** The last state reported, and the seq of the last command done. */
+/**
+ * The state reached: 'ready' (a new trainer), 'training' or 'paused'; reported with the answer
+ * to the command that reached it. And the seq of the last command done.
+ */
 let state = 'ready';
 let answered = 0;
 let chunk = 1;
@@ -236,7 +239,7 @@ async function handle(message) {
 
 function startTraining() {
   running = true;
-  postStatus('training');
+  state = 'training';
   loop();
 }
 
@@ -299,7 +302,7 @@ async function start(reason, backend, weights, evaluateFirst) {
     await estimateGap();
   }
   await sendWeights();
-  postStatus(running ? 'training' : 'ready');
+  state = 'ready';
 }
 
 /** Trains chunk after chunk while `running`; one loop at a time. */
