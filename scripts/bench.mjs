@@ -4,7 +4,9 @@
 // Not part of the test suite; BENCHMARKS.md keeps its output.
 //
 // Usage: node scripts/bench.mjs [--seconds 30] [--backends cpu,webgpu] [--peers wasm,webgl,webgpu]
-//                               [--no-build] [--no-native]
+//                               [--no-build] [--no-native] [--no-large]
+// --no-large skips the responsiveness run with the largest model the page accepts (convolutional,
+// latent 64, full covariance) training on the CPU.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -20,6 +22,7 @@ const { values: options } = parseArgs({
     peers: { type: 'string', default: 'wasm,webgl,webgpu' },
     'no-build': { type: 'boolean', default: false },
     'no-native': { type: 'boolean', default: false },
+    'no-large': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(options.seconds);
@@ -124,6 +127,45 @@ async function measurePage(server, backend) {
   return { backend, label, firstDigit, firstStep, imagesPerSecond: stepsPerSecond * BATCH, idle, training };
 }
 
+/**
+ * The page with the largest model it accepts training on the CPU: the slider's latency, the
+ * longest tasks on the main thread (a PerformanceObserver of long tasks, ≥ 50 ms by definition)
+ * and how long Pause takes to be answered.
+ */
+async function measureLargeModel(server) {
+  const browser = await launch({ webgpu: false });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.on('dialog', (d) => d.accept());
+  await page.goto(`${server.url}?backend=cpu`);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 120_000 });
+  for (const [id, value] of [['latent-size', '64'], ['covariance', 'Full'], ['architecture', 'Conv']]) {
+    await page.evaluate(([id, value]) => {
+      const input = document.getElementById(id);
+      input.value = value;
+      input.dispatchEvent(new Event('change'));
+    }, [id, value]);
+    await page.waitForFunction(() => ['training', 'ready'].includes(document.body.dataset.state), null, { timeout: 300_000 });
+  }
+  if ((await page.evaluate(() => document.body.dataset.state)) !== 'training') await page.click('#train');
+  await page.waitForFunction(() => window.latentLab.stepLog.count > 0 && document.body.dataset.weightsStep > 0, null, { timeout: 600_000 });
+  await page.evaluate(() => {
+    window.benchLongTasks = [];
+    new PerformanceObserver((list) => window.benchLongTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: 'longtask' });
+  });
+  const slider = await sliderLatency(page);
+  await page.waitForTimeout((seconds * 1000) / 2);
+  const slider2 = await sliderLatency(page);
+  const longTasks = await page.evaluate(() => window.benchLongTasks);
+  const clicked = await page.evaluate(() => performance.now());
+  await page.click('#pause');
+  await page.waitForFunction(() => document.body.dataset.state === 'paused', null, { timeout: 600_000 });
+  const pauseMs = (await page.evaluate(() => performance.now())) - clicked;
+  const stepSeconds = await page.evaluate(() => 1 / Number(document.getElementById('fig-rate').textContent));
+  await browser.close();
+  // The worse of the two rounds: early (views redrawing for a new model) and later.
+  return { slider: { p50: Math.max(slider.p50, slider2.p50), p95: Math.max(slider.p95, slider2.p95) }, longTasks, pauseMs, stepSeconds };
+}
+
 async function measurePeer(server, backend) {
   const browser = await launch({ webgpu: true });
   const page = await browser.newPage();
@@ -139,6 +181,11 @@ const pages = [];
 for (const backend of options.backends.split(',')) {
   console.error(`latent-lab on ${backend}…`);
   pages.push(await measurePage(pageServer, backend));
+}
+let large = null;
+if (!options['no-large']) {
+  console.error('latent-lab with the largest model on the CPU…');
+  large = await measureLargeModel(pageServer);
 }
 const peers = {};
 for (const backend of options.peers.split(',')) {
@@ -175,6 +222,12 @@ console.log('| latent-lab page | images/s | first step | navigation → first di
 console.log('|---|---|---|---|---|---|---|---|');
 for (const p of pages) {
   console.log(`| ${p.backend} (${p.label}) | ${fmt(p.imagesPerSecond)} | ${fmt(p.firstStep, 2)} s | ${fmt(p.firstDigit)} ms | ${lat(p.idle.slider)} ms | ${lat(p.training.slider)} ms | ${lat(p.idle.draw)} ms | ${lat(p.training.draw)} ms |`);
+}
+if (large) {
+  const longest = large.longTasks.length ? Math.max(...large.longTasks) : 0;
+  console.log('\n| largest model (conv, latent 64, full covariance) training on the CPU | slider → painted p50 / p95 | main-thread tasks ≥ 50 ms | longest | one step | Pause answered after |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(`| cpu | ${lat(large.slider)} ms | ${large.longTasks.length} | ${fmt(longest)} ms | ${fmt(large.stepSeconds, 1)} s | ${fmt(large.pauseMs)} ms |`);
 }
 console.log('\n| TensorFlow.js 4.22 peer | images/s | first step |');
 console.log('|---|---|---|');

@@ -11,6 +11,8 @@ pub mod conv;
 pub mod data;
 pub mod elbo;
 pub mod evaluation;
+pub mod limits;
+pub mod memory;
 pub mod model;
 pub mod trainer;
 pub mod weights;

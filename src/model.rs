@@ -66,10 +66,10 @@ pub struct VaeConfig {
 }
 
 /// Side of the square images.
-const SIDE: usize = 28;
+pub(crate) const SIDE: usize = 28;
 /// Channels of the two convolutions: small enough that a training step costs about three of the
 /// MLP's on a CPU (tab-trainable), enough for sharper strokes than the MLP's.
-const CONV_CHANNELS: [usize; 2] = [16, 32];
+pub(crate) const CONV_CHANNELS: [usize; 2] = [16, 32];
 /// Values the convolutional body hands to its dense layer: 32 channels of 7 × 7.
 const CONV_FEATURES: usize = CONV_CHANNELS[1] * (SIDE / 4) * (SIDE / 4);
 
@@ -81,6 +81,17 @@ impl VaeConfig {
     pub const MAX_HIDDEN_SIZE: usize = 2048;
     /// The images are MNIST's 28 × 28.
     pub const IMAGE_PIXELS: usize = SIDE * SIDE;
+    /// Smallest fixed σ of a Gaussian decoder. The page's σ field and the weights loader both
+    /// take their range from these two, so a crafted file cannot hold a σ the page could not
+    /// set. Already at this bound 1/2σ² is 5·10⁵: the reconstruction term swamps the KL.
+    pub const MIN_SIGMA: f64 = 0.001;
+    /// Largest fixed σ: ten times the grey-level range, where the decoder's mean hardly moves
+    /// the loss any more.
+    pub const MAX_SIGMA: f64 = 10.0;
+    /// LeakyReLU's slope for negative inputs lies in `[0, 1]`: 0 is a ReLU, 1 the identity, and
+    /// beyond either the activation stops being one (a slope of 10³⁰ overflows to NaN at once).
+    pub const MIN_NEGATIVE_SLOPE: f64 = 0.0;
+    pub const MAX_NEGATIVE_SLOPE: f64 = 1.0;
 
     /// Checks the sizes before any tensor is allocated, so bad input gives a message, not a panic.
     pub fn validate(&self) -> Result<(), String> {
@@ -105,15 +116,80 @@ impl VaeConfig {
                 self.latent_size
             ));
         }
-        if !self.negative_slope.is_finite() {
-            return Err("LeakyReLU slope must be finite".into());
+        // A range contains no NaN.
+        if !(Self::MIN_NEGATIVE_SLOPE..=Self::MAX_NEGATIVE_SLOPE).contains(&self.negative_slope) {
+            return Err(format!(
+                "LeakyReLU slope must be between {} and {} (got {})",
+                Self::MIN_NEGATIVE_SLOPE,
+                Self::MAX_NEGATIVE_SLOPE,
+                self.negative_slope
+            ));
         }
         if let Likelihood::Gaussian { sigma } = self.likelihood
-            && !(sigma.is_finite() && sigma > 0.0)
+            && !(Self::MIN_SIGMA..=Self::MAX_SIGMA).contains(&sigma)
         {
-            return Err(format!("the Gaussian's σ must be positive (got {sigma})"));
+            return Err(format!(
+                "the Gaussian's σ must be between {} and {} (got {sigma})",
+                Self::MIN_SIGMA,
+                Self::MAX_SIGMA
+            ));
         }
         Ok(())
+    }
+
+    /// The parameters of the model [`VaeConfig::init`] builds, counted without building it.
+    pub fn parameter_count(&self) -> u64 {
+        self.parameter_shapes()
+            .iter()
+            .fold(0, |sum, &(w, b)| sum.saturating_add(w).saturating_add(b))
+    }
+
+    /// Values in the largest single parameter tensor.
+    pub fn largest_parameter_count(&self) -> u64 {
+        self.parameter_shapes()
+            .iter()
+            .map(|&(w, b)| w.max(b))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// (weight, bias) values of every layer of [`VaeConfig::init`]'s model.
+    fn parameter_shapes(&self) -> Vec<(u64, u64)> {
+        let (input, hidden, latent) = (
+            self.input_size as u64,
+            self.hidden_size as u64,
+            self.latent_size as u64,
+        );
+        let [c1, c2] = CONV_CHANNELS.map(|c| c as u64);
+        let features = CONV_FEATURES as u64;
+        let dense = |from: u64, to: u64| (from.saturating_mul(to), to);
+        let conv = |kernel: u64, from: u64, to: u64| (kernel * kernel * from * to, to);
+        let mut layers = match self.architecture {
+            Architecture::Mlp => vec![
+                dense(input, hidden),
+                dense(hidden, hidden),
+                dense(latent, hidden),
+                dense(hidden, hidden),
+                dense(hidden, input),
+            ],
+            Architecture::Conv => vec![
+                conv(4, 1, c1),
+                conv(4, c1, c2),
+                dense(features, hidden),
+                dense(latent, hidden),
+                dense(hidden, features),
+                conv(3, c2, 4 * c1),
+                conv(3, c1, 4),
+            ],
+        };
+        layers.extend([dense(hidden, latent), dense(hidden, latent)]);
+        if self.covariance == Covariance::Full {
+            layers.push(dense(hidden, latent.saturating_mul(latent)));
+        }
+        if self.likelihood == Likelihood::GaussianLearned {
+            layers.push((1, 0));
+        }
+        layers
     }
 
     /// Returns a freshly initialised model on `device`.

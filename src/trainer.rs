@@ -36,6 +36,7 @@ pub struct Objective {
 impl Objective {
     pub const MAX_SAMPLES: usize = 16;
     pub const MAX_BETA: f64 = 100.0;
+    pub const MAX_WARMUP_STEPS: u64 = 1_000_000;
 
     pub fn validate(&self) -> Result<(), String> {
         if self.samples == 0 || self.samples > Self::MAX_SAMPLES {
@@ -52,9 +53,10 @@ impl Objective {
                 self.beta
             ));
         }
-        if self.warmup_steps > 1_000_000 {
+        if self.warmup_steps > Self::MAX_WARMUP_STEPS {
             return Err(format!(
-                "KL warm-up must be at most 1,000,000 steps (got {})",
+                "KL warm-up must be at most {} steps (got {})",
+                Self::MAX_WARMUP_STEPS,
                 self.warmup_steps
             ));
         }
@@ -84,18 +86,64 @@ pub struct TrainerConfig {
 }
 
 impl TrainerConfig {
+    /// The learning rate lies in `(0, MAX_LEARNING_RATE]`: at 1, Adam already moves every
+    /// weight by about 1 a step, and training diverges within 200 steps (tests/training.rs).
+    pub const MAX_LEARNING_RATE: f64 = 1.0;
+    /// Batch sizes lie in `1..=MAX_BATCH_SIZE`.
+    pub const MAX_BATCH_SIZE: usize = 1024;
+
     pub fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
         self.objective.validate()?;
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+        self.optimizer().validate()
+    }
+
+    /// The run a weights file describes: its model, and its objective, learning rate and batch
+    /// size where it records them (the defaults where it does not), for carrying on training it.
+    pub fn for_weights(weights: &Weights) -> Self {
+        let mut config = Self::new(weights.config.clone());
+        if let Some(objective) = &weights.objective {
+            config.objective = objective.clone();
+        }
+        if let Some(optimizer) = weights.optimizer {
+            config.learning_rate = optimizer.learning_rate;
+            config.batch_size = optimizer.batch_size;
+        }
+        config
+    }
+
+    /// The learning rate and batch size, as a weights file carries them.
+    pub fn optimizer(&self) -> OptimizerSettings {
+        OptimizerSettings {
+            learning_rate: self.learning_rate,
+            batch_size: self.batch_size,
+        }
+    }
+}
+
+/// The optimizer's step size and the batch it averages over: what a weights file records beside
+/// the objective, so that a reload or an import trains on as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct OptimizerSettings {
+    pub learning_rate: f64,
+    pub batch_size: usize,
+}
+
+impl OptimizerSettings {
+    /// The ranges of [`TrainerConfig`], whose own check is this one.
+    pub fn validate(&self) -> Result<(), String> {
+        // Written so that NaN fails.
+        if !(self.learning_rate > 0.0 && self.learning_rate <= TrainerConfig::MAX_LEARNING_RATE) {
             return Err(format!(
-                "learning rate must be in (0, 1] (got {})",
+                "learning rate must be in (0, {}] (got {})",
+                TrainerConfig::MAX_LEARNING_RATE,
                 self.learning_rate
             ));
         }
-        if self.batch_size == 0 || self.batch_size > 1024 {
+        if self.batch_size == 0 || self.batch_size > TrainerConfig::MAX_BATCH_SIZE {
             return Err(format!(
-                "batch size must be between 1 and 1024 (got {})",
+                "batch size must be between 1 and {} (got {})",
+                TrainerConfig::MAX_BATCH_SIZE,
                 self.batch_size
             ));
         }
@@ -129,6 +177,11 @@ impl ElboStats {
     }
 }
 
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`, 2⁵³ − 1).
+/// serde-wasm-bindgen refuses to hand the page a larger `u64`, so every count the page reads
+/// stays at or below it.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
 /// Where training stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -137,10 +190,58 @@ pub struct Progress {
     pub step: u64,
     /// Completed passes over the training split.
     pub epoch: u64,
-    /// Fraction of the current pass done, in `[0, 1)`.
+    /// Fraction of the current pass done, in `[0, 1]`: 1 when a pass ended exactly on a batch
+    /// boundary and the next step starts a new one.
     pub epoch_fraction: f64,
     /// Training images seen across all steps.
     pub images_seen: u64,
+}
+
+impl Progress {
+    /// Checks what a weights file claims: every count within [`MAX_SAFE_INTEGER`], the fraction
+    /// in `[0, 1]`, and the orders every trainer keeps (each step sees between 1 and
+    /// [`TrainerConfig::MAX_BATCH_SIZE`] images, and a pass takes at least one step). Field
+    /// names are the file's.
+    pub fn validate(&self) -> Result<(), String> {
+        for (field, value) in [
+            ("step", self.step),
+            ("epoch", self.epoch),
+            ("imagesSeen", self.images_seen),
+        ] {
+            if value > MAX_SAFE_INTEGER {
+                return Err(format!(
+                    "progress.{field} must be at most {MAX_SAFE_INTEGER} (2^53 − 1, the largest \
+                     integer a JavaScript number holds exactly), got {value}"
+                ));
+            }
+        }
+        // A range contains no NaN.
+        if !(0.0..=1.0).contains(&self.epoch_fraction) {
+            return Err(format!(
+                "progress.epochFraction must be between 0 and 1 (got {})",
+                self.epoch_fraction
+            ));
+        }
+        if self.epoch > self.step {
+            return Err(format!(
+                "progress.epoch {} exceeds progress.step {}: a pass takes at least one step",
+                self.epoch, self.step
+            ));
+        }
+        let most_images = self
+            .step
+            .saturating_mul(TrainerConfig::MAX_BATCH_SIZE as u64);
+        if self.images_seen < self.step || self.images_seen > most_images {
+            return Err(format!(
+                "progress.imagesSeen {} does not fit progress.step {}: each step sees between 1 \
+                 and {} images",
+                self.images_seen,
+                self.step,
+                TrainerConfig::MAX_BATCH_SIZE
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The outcome of [`Trainer::train_steps`].
@@ -327,6 +428,18 @@ impl Trainer {
         if steps == 0 {
             return Err("asked for zero training steps".into());
         }
+        // Refused before any step, so the counts never pass what the page can read (a weights
+        // file may start them right at the limit).
+        let images = (steps as u64).saturating_mul(self.config.batch_size as u64);
+        if self.progress.step.saturating_add(steps as u64) > MAX_SAFE_INTEGER
+            || self.progress.images_seen.saturating_add(images) > MAX_SAFE_INTEGER
+        {
+            return Err(format!(
+                "training has reached {} steps and {} images, and {steps} more steps would \
+                 count past {MAX_SAFE_INTEGER}, the largest count the page can show",
+                self.progress.step, self.progress.images_seen
+            ));
+        }
         let mut candidate = None;
         let (mut reconstruction, mut kl) = (
             Tensor::zeros([1], &self.device),
@@ -405,12 +518,14 @@ impl Trainer {
         evaluation::importance_weighted(&self.model.valid(), &subset, k).await
     }
 
-    /// The current weights, step count and objective as a weights file.
+    /// The current weights, step count, objective, learning rate and batch size as a weights
+    /// file.
     pub async fn export_weights(&self, precision: Precision) -> Result<Vec<u8>, String> {
         weights::export(
             &self.model.valid(),
             Some(&self.config.objective),
             Some(&self.progress),
+            Some(&self.config.optimizer()),
             precision,
         )
         .await

@@ -13,8 +13,10 @@ use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, BackendKind};
 use crate::data::MnistSplit;
+use crate::limits;
+use crate::memory::MemoryBudget;
 use crate::model::{Architecture, Covariance, Likelihood, Vae, VaeConfig};
-use crate::trainer::{Objective, Trainer, TrainerConfig};
+use crate::trainer::{Objective, OptimizerSettings, Trainer, TrainerConfig};
 use crate::weights::{Precision, Weights};
 
 #[wasm_bindgen(start)]
@@ -55,10 +57,53 @@ struct TrainerOptions {
     /// When absent, the weights file's, else the default (one sample, β = 1, no warm-up).
     #[serde(default)]
     objective: Option<Objective>,
+    /// When absent, the weights file's, else the default.
     #[serde(default)]
     learning_rate: Option<f64>,
+    /// When absent, the weights file's, else the default.
     #[serde(default)]
     batch_size: Option<usize>,
+    /// When given, a run whose estimated memory exceeds it is refused before it starts.
+    #[serde(default)]
+    memory_budget: Option<MemoryBudget>,
+}
+
+impl TrainerOptions {
+    /// The run these options ask for, starting from `initial` weights (whose model, objective,
+    /// learning rate and batch size fill in whatever the options leave out) or from fresh ones
+    /// of `model`; checked against every range and, when the options give a budget, against
+    /// the memory a step needs with `training_images` images uploaded.
+    fn trainer_config(
+        &self,
+        initial: Option<&Weights>,
+        training_images: usize,
+    ) -> Result<TrainerConfig, String> {
+        let mut config = match (initial, &self.model) {
+            (Some(weights), _) => TrainerConfig::for_weights(weights),
+            (None, Some(m)) => TrainerConfig::new(
+                VaeConfig::new()
+                    .with_latent_size(m.latent_size)
+                    .with_likelihood(m.likelihood)
+                    .with_covariance(m.covariance)
+                    .with_architecture(m.architecture),
+            ),
+            (None, None) => return Err("fresh weights need a model".into()),
+        };
+        if let Some(objective) = &self.objective {
+            config.objective = objective.clone();
+        }
+        if let Some(lr) = self.learning_rate {
+            config.learning_rate = lr;
+        }
+        if let Some(batch) = self.batch_size {
+            config.batch_size = batch;
+        }
+        config.validate()?;
+        if let Some(budget) = self.memory_budget {
+            config.check_memory(training_images, budget)?;
+        }
+        Ok(config)
+    }
 }
 
 #[derive(Serialize)]
@@ -79,9 +124,11 @@ pub struct TrainerHandle {
 impl TrainerHandle {
     /// Starts a trainer. `options`: `{ backend: "webgpu" | "cpu", model?: { latentSize,
     /// likelihood, covariance, architecture }, objective?: { samples, beta, warmup_steps },
-    /// learningRate?, batchSize? }`; `dataset`: the bytes of `mnist-10k.bin`; `weights`: a
-    /// weights file to start from (its model and step count are carried on), or nothing for
-    /// fresh weights of `options.model`.
+    /// learningRate?, batchSize?, memoryBudget?: { totalBytes, largestTensorBytes } }`;
+    /// `dataset`: the bytes of `mnist-10k.bin`; `weights`: a weights file to start from (its
+    /// model and step count are carried on, and its objective, learning rate and batch size
+    /// unless the options give them), or nothing for fresh weights of `options.model`. With a
+    /// `memoryBudget`, settings whose training step would need more are refused.
     pub async fn create(
         options: JsValue,
         dataset: Vec<u8>,
@@ -93,32 +140,12 @@ impl TrainerHandle {
             .map(|bytes| Weights::parse(&bytes))
             .transpose()
             .map_err(js_error)?;
-        let model = match (&initial, options.model) {
-            (Some(weights), _) => weights.config.clone(),
-            (None, Some(m)) => VaeConfig::new()
-                .with_latent_size(m.latent_size)
-                .with_likelihood(m.likelihood)
-                .with_covariance(m.covariance)
-                .with_architecture(m.architecture),
-            (None, None) => return Err(js_error("fresh weights need a model")),
-        };
-        let mut config = TrainerConfig::new(model);
-        if let Some(objective) = options
-            .objective
-            .or_else(|| initial.as_ref().and_then(|w| w.objective.clone()))
-        {
-            config.objective = objective;
-        }
-        if let Some(lr) = options.learning_rate {
-            config.learning_rate = lr;
-        }
-        if let Some(batch) = options.batch_size {
-            config.batch_size = batch;
-        }
+        let data = MnistSplit::parse(&dataset).map_err(js_error)?;
         // Before the device: a bad setting is refused as such, never mistaken for a device
         // that will not start (which falls back to the CPU).
-        config.validate().map_err(js_error)?;
-        let data = MnistSplit::parse(&dataset).map_err(js_error)?;
+        let config = options
+            .trainer_config(initial.as_ref(), data.train.len())
+            .map_err(js_error)?;
         let device = backend::device(options.backend).await.map_err(js_error)?;
         let trainer =
             Trainer::new(config, &data, &device, fresh_seed()?, initial).map_err(js_error)?;
@@ -194,10 +221,42 @@ impl TrainerHandle {
     }
 }
 
+/// The accepted range of every setting the page has a field for: `{ latentSize, sigma,
+/// samples, beta, warmupSteps, learningRate, batchSize }`, each `{ min, max }`, with
+/// `minExclusive: true` where the minimum itself is refused (the learning rate).
+#[wasm_bindgen(js_name = settingLimits)]
+pub fn setting_limits() -> Result<JsValue, JsError> {
+    to_js(&limits::setting_limits())
+}
+
+/// Checks training settings without starting anything: `options` as for
+/// [`TrainerHandle::create`] with fresh weights, `training_images` the size of the training
+/// split. Returns the estimated memory of a training step, `{ totalBytes, largestTensorBytes }`,
+/// or throws the reason the settings would be refused (a range, or the `memoryBudget`).
+#[wasm_bindgen(js_name = checkTrainingSettings)]
+pub fn check_training_settings(
+    options: JsValue,
+    training_images: usize,
+) -> Result<JsValue, JsError> {
+    let options: TrainerOptions = serde_wasm_bindgen::from_value(options)
+        .map_err(|e| js_error(format!("bad trainer options: {e}")))?;
+    let config = options
+        .trainer_config(None, training_images)
+        .map_err(js_error)?;
+    to_js(&config.memory_estimate(training_images))
+}
+
 /// The held-out digits' labels, for colouring the latent map.
 #[wasm_bindgen(js_name = heldoutLabels)]
 pub fn heldout_labels(dataset: &[u8]) -> Result<Vec<u8>, JsError> {
     Ok(MnistSplit::parse(dataset).map_err(js_error)?.heldout.labels)
+}
+
+/// The number of training images in a dataset, which the memory a training step needs depends
+/// on (the trainer keeps them all on its device).
+#[wasm_bindgen(js_name = trainingImages)]
+pub fn training_images(dataset: &[u8]) -> Result<usize, JsError> {
+    Ok(MnistSplit::parse(dataset).map_err(js_error)?.train.len())
 }
 
 /// Inference on the main thread, on the CPU: decode, encode and reconstruct answer at once.
@@ -205,6 +264,7 @@ pub fn heldout_labels(dataset: &[u8]) -> Result<Vec<u8>, JsError> {
 pub struct Viewer {
     model: Vae,
     objective: Option<Objective>,
+    optimizer: Option<OptimizerSettings>,
     device: Device,
 }
 
@@ -217,9 +277,11 @@ impl Viewer {
         let device = backend::cpu_device();
         let weights = Weights::parse(weights).map_err(js_error)?;
         let objective = weights.objective.clone();
+        let optimizer = weights.optimizer;
         Ok(Self {
             model: weights.into_model(&device).map_err(js_error)?,
             objective,
+            optimizer,
             device,
         })
     }
@@ -237,6 +299,12 @@ impl Viewer {
     /// The objective the model was being trained with, when its file says.
     pub fn objective(&self) -> Result<JsValue, JsError> {
         to_js(&self.objective)
+    }
+
+    /// `{ learning_rate, batch_size }` the model was being trained with, or null when its file
+    /// does not say (the shipped models do not).
+    pub fn optimizer(&self) -> Result<JsValue, JsError> {
+        to_js(&self.optimizer)
     }
 
     /// Decoded means (784 values in `[0, 1]` each, row-major) of `n` latent points given as one

@@ -5,7 +5,10 @@
 //!
 //! Metadata keys: `format` = [`FORMAT`], `version` = [`VERSION`], `config` = the [`VaeConfig`]
 //! as JSON (architecture, latent size, likelihood, posterior), and optionally `objective` = the
-//! training [`Objective`] (samples, β, warm-up) and `progress` = the training [`Progress`]. Tensors: one per parameter, named by its module path
+//! training [`Objective`] (samples, β, warm-up), `progress` = the training [`Progress`] and
+//! `optimizer` = the [`OptimizerSettings`] (learning rate, batch size). Each is checked against
+//! the same ranges the page's settings have, and every count against what a JavaScript number
+//! holds exactly. Tensors: one per parameter, named by its module path
 //! (`encoder.hidden1.weight`, …), little-endian f32, or f16 for the models shipped with the page
 //! (half the bytes; loading widens them to f32).
 
@@ -16,7 +19,7 @@ use burn::tensor::{Bytes, DType, Transaction};
 use half::f16;
 
 use crate::model::{Vae, VaeConfig};
-use crate::trainer::{Objective, Progress};
+use crate::trainer::{Objective, OptimizerSettings, Progress};
 
 pub const FORMAT: &str = "latent-lab/vae";
 pub const VERSION: &str = "2";
@@ -31,11 +34,13 @@ pub enum Precision {
 }
 
 /// Reads every parameter back in one transaction (the only kind of readback WebGPU allows in a
-/// browser is async) and packs them with the config and, when given, the training progress.
+/// browser is async) and packs them with the config and, when given, the training objective,
+/// progress and optimizer settings.
 pub async fn export(
     model: &Vae,
     objective: Option<&Objective>,
     progress: Option<&Progress>,
+    optimizer: Option<&OptimizerSettings>,
     precision: Precision,
 ) -> Result<Vec<u8>, String> {
     let mut collector = Collector::default();
@@ -67,6 +72,9 @@ pub async fn export(
     }
     if let Some(progress) = progress {
         writer = writer.with_metadata("progress", &to_json(progress)?);
+    }
+    if let Some(optimizer) = optimizer {
+        writer = writer.with_metadata("optimizer", &to_json(optimizer)?);
     }
     let bytes = writer
         .into_bytes()
@@ -118,6 +126,8 @@ pub struct Weights {
     pub objective: Option<Objective>,
     /// How far the model had been trained, when the file says.
     pub progress: Option<Progress>,
+    /// The learning rate and batch size it was being trained with, when the file says.
+    pub optimizer: Option<OptimizerSettings>,
     record: ModuleRecord,
 }
 
@@ -127,14 +137,15 @@ impl std::fmt::Debug for Weights {
             .field("config", &self.config)
             .field("objective", &self.objective)
             .field("progress", &self.progress)
+            .field("optimizer", &self.optimizer)
             .field("tensors", &self.record.len())
             .finish()
     }
 }
 
 impl Weights {
-    /// Checks the container, the format and version, the config, and that every tensor is
-    /// finite f32 or f16. Names and shapes are checked against the model in
+    /// Checks the container, the format and version, the config and the other metadata against
+    /// the page's ranges, and that every tensor is finite f32 or f16. Names and shapes are checked against the model in
     /// [`Weights::into_model`].
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let reader = burn_pack::Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
@@ -161,9 +172,16 @@ impl Weights {
             .map_err(|e| format!("weights file has an unreadable config: {e}"))?;
         config.validate()?;
         let progress = optional_json::<Progress>(metadata.get("progress"), "progress")?;
+        if let Some(progress) = &progress {
+            progress.validate()?;
+        }
         let objective = optional_json::<Objective>(metadata.get("objective"), "objective")?;
         if let Some(objective) = &objective {
             objective.validate()?;
+        }
+        let optimizer = optional_json::<OptimizerSettings>(metadata.get("optimizer"), "optimizer")?;
+        if let Some(optimizer) = &optimizer {
+            optimizer.validate()?;
         }
         for tensor in reader
             .into_tensors()
@@ -194,6 +212,7 @@ impl Weights {
             config,
             objective,
             progress,
+            optimizer,
             record,
         })
     }

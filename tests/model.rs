@@ -4,7 +4,9 @@ mod common;
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use latent_lab::model::{Architecture, Covariance, VaeConfig};
+use latent_lab::limits::{Range, setting_limits};
+use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
+use latent_lab::trainer::TrainerConfig;
 
 fn check_shapes(latent: usize) {
     let device = common::device();
@@ -71,4 +73,126 @@ fn shapes_of_the_convolutional_full_covariance_variant() {
             assert_eq!(*v, 0.0, "entry ({row}, {col}) of the strictly lower part");
         }
     }
+}
+
+#[test]
+fn parameter_count_matches_the_built_model() {
+    use burn::module::Module;
+    let device = common::device();
+    for architecture in [Architecture::Mlp, Architecture::Conv] {
+        for covariance in [Covariance::Diagonal, Covariance::Full] {
+            for likelihood in [Likelihood::Bernoulli, Likelihood::GaussianLearned] {
+                let config = VaeConfig::new()
+                    .with_architecture(architecture)
+                    .with_covariance(covariance)
+                    .with_likelihood(likelihood)
+                    .with_latent_size(7)
+                    .with_hidden_size(33);
+                let model = config.init(&device);
+                assert_eq!(
+                    config.parameter_count(),
+                    model.num_params() as u64,
+                    "{config:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Each setting's published range is exactly what the checks accept: its ends (or the next
+/// number above an exclusive minimum) pass, and the next numbers beyond them are refused.
+#[test]
+fn setting_limits_are_the_ranges_the_checks_enforce() {
+    let limits = setting_limits();
+    assert_eq!(
+        serde_json::to_value(limits).unwrap(),
+        serde_json::json!({
+            "latentSize": {"min": 1.0, "max": 64.0},
+            "sigma": {"min": 0.001, "max": 10.0},
+            "samples": {"min": 1.0, "max": 16.0},
+            "beta": {"min": 0.0, "max": 100.0},
+            "warmupSteps": {"min": 0.0, "max": 1_000_000.0},
+            "learningRate": {"min": 0.0, "max": 1.0, "minExclusive": true},
+            "batchSize": {"min": 1.0, "max": 1024.0},
+        })
+    );
+    let trainer = |edit: &dyn Fn(&mut TrainerConfig)| {
+        let mut config = TrainerConfig::new(VaeConfig::new());
+        edit(&mut config);
+        config.validate().is_ok()
+    };
+    type Accepts = Box<dyn Fn(f64) -> bool>;
+    let settings: [(&str, Range, Accepts, bool); 7] = [
+        (
+            "latent size",
+            limits.latent_size,
+            Box::new(move |v| trainer(&|c| c.model.latent_size = v as usize)),
+            true,
+        ),
+        (
+            "σ",
+            limits.sigma,
+            Box::new(move |sigma| {
+                trainer(&|c| c.model.likelihood = Likelihood::Gaussian { sigma })
+            }),
+            false,
+        ),
+        (
+            "samples",
+            limits.samples,
+            Box::new(move |v| trainer(&|c| c.objective.samples = v as usize)),
+            true,
+        ),
+        (
+            "β",
+            limits.beta,
+            Box::new(move |v| trainer(&|c| c.objective.beta = v)),
+            false,
+        ),
+        (
+            "warm-up",
+            limits.warmup_steps,
+            Box::new(move |v| trainer(&|c| c.objective.warmup_steps = v as u64)),
+            true,
+        ),
+        (
+            "learning rate",
+            limits.learning_rate,
+            Box::new(move |v| trainer(&|c| c.learning_rate = v)),
+            false,
+        ),
+        (
+            "batch size",
+            limits.batch_size,
+            Box::new(move |v| trainer(&|c| c.batch_size = v as usize)),
+            true,
+        ),
+    ];
+    for (name, range, accepts, integer) in settings {
+        let (below, above) = if integer {
+            (range.min - 1.0, range.max + 1.0)
+        } else {
+            (range.min.next_down(), range.max.next_up())
+        };
+        assert!(accepts(range.max), "{name}: max {}", range.max);
+        assert!(!accepts(above), "{name}: above the max, {above}");
+        if range.min_exclusive {
+            assert!(
+                !accepts(range.min),
+                "{name}: the exclusive min {}",
+                range.min
+            );
+            assert!(accepts(range.min.next_up()), "{name}: just above the min");
+        } else {
+            assert!(accepts(range.min), "{name}: min {}", range.min);
+            // An unsigned setting at 0 has nothing below it to try.
+            if below >= 0.0 || !integer {
+                assert!(!accepts(below), "{name}: below the min, {below}");
+            }
+        }
+    }
+    // The slope of LeakyReLU, which the page does not offer, by the same rule.
+    let slope = |s: f64| VaeConfig::new().with_negative_slope(s).validate().is_ok();
+    assert!(slope(0.0) && slope(1.0) && !slope(1.0f64.next_up()) && !slope(-1e-300));
+    assert!(!slope(1e30));
 }

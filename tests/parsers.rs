@@ -17,7 +17,7 @@ fn small_weights() -> Vec<u8> {
         .with_hidden_size(1)
         .with_latent_size(1)
         .init(&common::device());
-    common::block_on(weights::export(&model, None, None, Precision::F32)).unwrap()
+    common::block_on(weights::export(&model, None, None, None, Precision::F32)).unwrap()
 }
 
 /// A valid dataset of `count` 3×2 images, the first `train` for training.

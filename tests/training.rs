@@ -2,24 +2,16 @@
 
 mod common;
 
-use latent_lab::data::{Images, MnistSplit};
+use latent_lab::data::MnistSplit;
 use latent_lab::model::VaeConfig;
-use latent_lab::trainer::{Trainer, TrainerConfig};
+use latent_lab::trainer::{MAX_SAFE_INTEGER, Objective, Trainer, TrainerConfig};
 use latent_lab::weights::{self, Precision, Weights};
 
 #[test]
 fn loss_falls_on_a_fixed_batch() {
     // A training split of exactly one batch: every step sees the same 128 digits.
-    let data = common::dataset();
     let batch = 128;
-    let fixed = MnistSplit {
-        train: Images {
-            pixels: data.train.pixels[..batch * 784].to_vec(),
-            labels: data.train.labels[..batch].to_vec(),
-            ..data.train.clone()
-        },
-        heldout: data.heldout.clone(),
-    };
+    let fixed = common::first_training_images(batch);
     let config = TrainerConfig::new(VaeConfig::new()).with_batch_size(batch);
     let mut trainer = Trainer::new(config, &fixed, &common::device(), 1, None).unwrap();
     let first = common::block_on(trainer.train_steps(1)).unwrap().train;
@@ -102,7 +94,10 @@ fn a_short_run_learns_more_than_the_average_digit() {
 #[test]
 fn weights_round_trip_bit_exact_with_the_step_count() {
     let data = common::dataset();
-    let config = TrainerConfig::new(VaeConfig::new().with_latent_size(2));
+    let config = TrainerConfig::new(VaeConfig::new().with_latent_size(2))
+        .with_objective(Objective::new().with_beta(0.5).with_samples(2))
+        .with_learning_rate(3e-3)
+        .with_batch_size(96);
     let mut trainer = Trainer::new(config.clone(), &data, &common::device(), 3, None).unwrap();
     common::block_on(trainer.train_steps(3)).unwrap();
     let bytes = common::block_on(trainer.export_weights(Precision::F32)).unwrap();
@@ -110,6 +105,9 @@ fn weights_round_trip_bit_exact_with_the_step_count() {
     let weights = Weights::parse(&bytes).unwrap();
     assert_eq!(weights.config.latent_size, 2);
     assert_eq!(weights.progress, Some(trainer.progress()));
+    // The file carries the whole run: a reload or an import trains on as it was.
+    assert_eq!(weights.optimizer, Some(config.optimizer()));
+    assert_eq!(TrainerConfig::for_weights(&weights), config);
     // A trainer started from the file carries on from its step, with the same weights.
     let resumed = Trainer::new(config, &data, &common::device(), 4, Some(weights)).unwrap();
     assert_eq!(resumed.progress().step, 3);
@@ -135,8 +133,8 @@ fn half_precision_weights_decode_within_rounding() {
     let device = common::device();
     let config = VaeConfig::new().with_latent_size(2);
     let model = config.init(&device);
-    let half = common::block_on(weights::export(&model, None, None, Precision::F16)).unwrap();
-    let full = common::block_on(weights::export(&model, None, None, Precision::F32)).unwrap();
+    let half = common::block_on(weights::export(&model, None, None, None, Precision::F16)).unwrap();
+    let full = common::block_on(weights::export(&model, None, None, None, Precision::F32)).unwrap();
     assert!(
         half.len() * 10 < full.len() * 6,
         "{} vs {} bytes",
@@ -224,4 +222,49 @@ fn out_of_range_hyper_parameters_are_refused_with_a_reason() {
             .unwrap_or_else(|| panic!("{config:?} was accepted"));
         assert!(err.contains(needle), "`{err}` should mention {needle}");
     }
+}
+
+#[test]
+fn training_stops_before_a_count_passes_what_javascript_holds_exactly() {
+    let data = common::dataset();
+    let config = TrainerConfig::new(VaeConfig::new().with_latent_size(2)).with_batch_size(8);
+    let trainer = Trainer::new(config.clone(), &data, &common::device(), 8, None).unwrap();
+    let bytes = common::block_on(trainer.export_weights(Precision::F32)).unwrap();
+    // A file whose counts leave room for exactly one more step of 8 images.
+    let images = MAX_SAFE_INTEGER - 8;
+    let progress = format!(
+        r#"{{"step":{},"epoch":0,"epochFraction":0.5,"imagesSeen":{images}}}"#,
+        images - 1
+    );
+    let crafted = common::with_metadata(&bytes, "progress", Some(&progress));
+    let weights = Weights::parse(&crafted).unwrap();
+    let mut trainer = Trainer::new(config, &data, &common::device(), 9, Some(weights)).unwrap();
+    let stats = common::block_on(trainer.train_steps(1)).unwrap();
+    assert_eq!(stats.progress.images_seen, MAX_SAFE_INTEGER);
+    let before = trainer.progress();
+    let err = common::block_on(trainer.train_steps(1)).unwrap_err();
+    assert!(err.contains("9007199254740991"), "{err}");
+    assert_eq!(trainer.progress(), before, "a refused chunk takes no step");
+    // What it exports still loads.
+    let again = common::block_on(trainer.export_weights(Precision::F32)).unwrap();
+    assert_eq!(Weights::parse(&again).unwrap().progress, Some(before));
+}
+
+#[test]
+fn a_pass_that_ends_on_a_batch_boundary_saves_a_file_that_loads() {
+    // 16 training digits in batches of 16: every step ends a pass exactly, and the progress
+    // the trainer writes says the pass is whole (epoch fraction 1).
+    let images = 16;
+    let split = common::first_training_images(images);
+    let config = TrainerConfig::new(VaeConfig::new().with_latent_size(2)).with_batch_size(images);
+    let mut trainer = Trainer::new(config.clone(), &split, &common::device(), 10, None).unwrap();
+    common::block_on(trainer.train_steps(2)).unwrap();
+    assert_eq!(trainer.progress().epoch_fraction, 1.0);
+    let bytes = common::block_on(trainer.export_weights(Precision::F32)).unwrap();
+    let weights = Weights::parse(&bytes).unwrap();
+    assert_eq!(weights.progress, Some(trainer.progress()));
+    // And training carries on from it, starting the next pass.
+    let mut resumed = Trainer::new(config, &split, &common::device(), 11, Some(weights)).unwrap();
+    let stats = common::block_on(resumed.train_steps(1)).unwrap();
+    assert_eq!((stats.progress.step, stats.progress.epoch), (3, 2));
 }

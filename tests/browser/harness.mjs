@@ -1,7 +1,7 @@
 // Shared by the browser tests: the static server, Chromium (Debian's, never a downloaded one)
 // with or without WebGPU, and a page that fails the test on any console error, page error or
 // request leaving 127.0.0.1.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -97,4 +97,126 @@ export function withMetadataLength(bytes, length) {
   const out = Buffer.from(bytes);
   out.writeUInt32LE(length, 6);
   return out;
+}
+
+/** A CBOR text string: the header for its byte length, then the bytes. */
+function cborText(text) {
+  const bytes = Buffer.from(text, 'utf8');
+  const n = bytes.length;
+  const header = n < 24 ? [0x60 + n] : n < 256 ? [0x78, n] : n < 65536 ? [0x79, n >> 8, n & 255] : null;
+  if (!header) throw new Error('metadata value too long for this helper');
+  return Buffer.concat([Buffer.from(header), bytes]);
+}
+
+/** The byte length of the CBOR text string starting at `at` (its header included). */
+function cborTextLength(bytes, at) {
+  const first = bytes[at];
+  if (first >= 0x60 && first < 0x78) return 1 + first - 0x60;
+  if (first === 0x78) return 2 + bytes[at + 1];
+  if (first === 0x79) return 3 + bytes.readUInt16BE(at + 1);
+  throw new Error(`no CBOR text string at ${at}`);
+}
+
+/**
+ * A weights file with the metadata entry `key` (`config`, `progress`, `objective`, …) set to the
+ * text `value`, everything else as it was: burnpack keeps its metadata as a CBOR map of strings
+ * after a 10-byte header, and its tensors in a data section aligned to 256 bytes whose offsets
+ * are relative to that section.
+ */
+export function withMetadata(bytes, key, value) {
+  const file = Buffer.from(bytes);
+  const length = file.readUInt32LE(6);
+  const metadata = file.subarray(10, 10 + length);
+  const keyBytes = cborText(key);
+  const at = metadata.indexOf(keyBytes);
+  if (at < 0) throw new Error(`no metadata entry ${key}`);
+  const valueAt = at + keyBytes.length;
+  const rewritten = Buffer.concat([metadata.subarray(0, valueAt), cborText(value), metadata.subarray(valueAt + cborTextLength(metadata, valueAt))]);
+  const dataStart = (n) => Math.ceil((10 + n) / 256) * 256;
+  const out = Buffer.alloc(dataStart(rewritten.length) + (file.length - dataStart(length)));
+  file.copy(out, 0, 0, 10);
+  out.writeUInt32LE(rewritten.length, 6);
+  rewritten.copy(out, 10);
+  file.copy(out, dataStart(rewritten.length), dataStart(length));
+  return out;
+}
+
+/** The text of the metadata entry `key` of a weights file. */
+export function metadataOf(bytes, key) {
+  const file = Buffer.from(bytes);
+  const metadata = file.subarray(10, 10 + file.readUInt32LE(6));
+  const keyBytes = cborText(key);
+  const at = metadata.indexOf(keyBytes);
+  if (at < 0) return undefined;
+  const valueAt = at + keyBytes.length;
+  const total = cborTextLength(metadata, valueAt);
+  const headerLength = metadata[valueAt] === 0x79 ? 3 : metadata[valueAt] === 0x78 ? 2 : 1;
+  return metadata.subarray(valueAt + headerLength, valueAt + total).toString('utf8');
+}
+
+/**
+ * Within a `describe`: a server, a browser and one page on it for the tests that follow,
+ * ready to train, with dialogs accepted; closed after them. Read the page through the
+ * returned object (`page`, `problems`), once `before` has run.
+ */
+export function usePage({ webgpu = false, ready = 'ready', ...contextOptions } = {}, hooks) {
+  const opened = {};
+  hooks.before(async () => {
+    opened.server = await serve(0);
+    opened.browser = await launch({ webgpu });
+    Object.assign(opened, await openPage(opened.browser, opened.server.url, { viewport: { width: 1280, height: 1000 }, ...contextOptions }));
+    opened.page.on('dialog', (d) => d.accept());
+    await waitForState(opened.page, ready, 240_000);
+  });
+  hooks.after(async () => {
+    await opened.browser?.close();
+    await opened.server?.close();
+  });
+  return opened;
+}
+
+/**
+ * Helpers over one page: its digit, plot and state, settings typed as a person would, the
+ * alert, export and import.
+ */
+export function on(page, timeout = 240_000) {
+  const decoded = () => canvasPixels(page, 'decoded');
+  return {
+    decoded,
+    history: () => page.evaluate(() => ({ elbo: window.latentLab.plot.history, gap: window.latentLab.gapPlot.history })),
+    state: () => page.evaluate(() => document.body.dataset.state),
+    /** The step the figures show. */
+    step: () => page.evaluate(() => Number(document.getElementById('fig-step').textContent.replace(/,/g, ''))),
+    /** Every settings field's value. */
+    settings: () => page.evaluate(() => Array.from(document.querySelectorAll('#settings-panel input, #settings-panel select')).map((i) => `${i.id}=${i.value}`)),
+    /** Types a value into an input and commits it, as a person would. */
+    setValue: (id, value) =>
+      page.evaluate(([id, value]) => {
+        const input = document.getElementById(id);
+        input.value = value;
+        input.dispatchEvent(new Event('change'));
+      }, [id, value]),
+    /** The alert's text once it shows, then dismissed. */
+    async alert(wait = timeout) {
+      await page.waitForSelector('#alert:not([hidden])', { timeout: wait });
+      const text = await page.textContent('#alert span');
+      await page.click('#dismiss');
+      return text;
+    },
+    /** Resolves once the decoded digit equals `pixels`. */
+    decodedBecomes: (pixels) =>
+      page.waitForFunction(
+        (want) => {
+          const c = document.getElementById('decoded');
+          return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).join() === want.join();
+        },
+        pixels,
+        { timeout },
+      ),
+    async exportFile() {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+      return { bytes: readFileSync(await download.path()), name: download.suggestedFilename() };
+    },
+    importFile: (buffer, name = 'model.bpk') => page.setInputFiles('#import', { name, mimeType: 'application/octet-stream', buffer }),
+  };
 }

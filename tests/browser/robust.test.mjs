@@ -5,48 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, openPage, screenshots, serve, waitForState } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, on, openPage, screenshots, serve, waitForState } from './harness.mjs';
 
 const TIMEOUT = 240_000;
-
-/** Helpers over one page. */
-function on(page) {
-  const decoded = () => canvasPixels(page, 'decoded');
-  return {
-    decoded,
-    history: () => page.evaluate(() => ({ elbo: window.latentLab.plot.history, gap: window.latentLab.gapPlot.history })),
-    state: () => page.evaluate(() => document.body.dataset.state),
-    /** Types a value into an input and commits it, as a person would. */
-    setValue: (id, value) =>
-      page.evaluate(([id, value]) => {
-        const input = document.getElementById(id);
-        input.value = value;
-        input.dispatchEvent(new Event('change'));
-      }, [id, value]),
-    /** The alert's text once it shows, then dismissed. */
-    async alert() {
-      await page.waitForSelector('#alert:not([hidden])', { timeout: TIMEOUT });
-      const text = await page.textContent('#alert span');
-      await page.click('#dismiss');
-      return text;
-    },
-    /** Resolves once the decoded digit equals `pixels`. */
-    decodedBecomes: (pixels) =>
-      page.waitForFunction(
-        (want) => {
-          const c = document.getElementById('decoded');
-          return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).join() === want.join();
-        },
-        pixels,
-        { timeout: TIMEOUT },
-      ),
-    async exportFile() {
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
-      return { bytes: readFileSync(await download.path()), name: download.suggestedFilename() };
-    },
-    importFile: (buffer, name = 'model.bpk') => page.setInputFiles('#import', { name, mimeType: 'application/octet-stream', buffer }),
-  };
-}
 
 const allFinite = (history) =>
   [...history.elbo.train, ...history.elbo.heldout, ...history.gap].every((p) => Object.values(p).every((v) => typeof v !== 'number' || Number.isFinite(v)));
@@ -77,10 +38,10 @@ describe('never crash, never lose work (CPU path)', { timeout: 10 * TIMEOUT }, (
       ['learning-rate', '-0.001', /learning rate must be/],
       ['learning-rate', '1000000', /learning rate must be/],
       ['learning-rate', '', /learning rate must be/],
-      ['batch-size', '0', /batch size must be a number from 1 to 1024/],
+      ['batch-size', '0', /batch size must be a whole number from 1 to 1024/],
       ['batch-size', '100000', /batch size must be/],
       ['batch-size', '12.5', /batch size must be a whole number/],
-      ['latent-size', '0', /latent size must be a number from 1 to 64/],
+      ['latent-size', '0', /latent size must be a whole number from 1 to 64/],
       ['latent-size', '1000', /latent size must be/],
       ['beta', '-1', /β must be/],
       ['sigma', '0', /σ must be/],

@@ -89,6 +89,60 @@ test('a Train sent right behind an import trains the imported model', async (t) 
   assert.equal((await worker.settled()).state, 'paused');
 });
 
+test('an import that fails anywhere, even after its trainer was built, changes nothing', async (t) => {
+  const worker = startWorker();
+  t.after(worker.stop);
+  worker.init();
+  await worker.settled();
+  const before = worker.messages.length;
+  worker.send({ type: 'load', weights: weightsFile({ model: 'unreadable', step: 2 ** 53 + 1, unreadable: true }).buffer });
+  const answer = await worker.settled();
+  const after = worker.messages.slice(before);
+  assert.deepEqual(after.filter((m) => m.type === 'started'), [], 'no new model announced');
+  assert.match(after.find((m) => m.type === 'error')?.message ?? '', /JavaScript number/);
+  assert.equal(answer.state, 'paused');
+  assert.equal(worker.current().model, 'shipped', 'the model being trained is the one before the import');
+  // And it goes on training that model.
+  worker.send({ type: 'train' });
+  assert.equal((await worker.settled()).state, 'training');
+  const steps = await worker.stepsDuring(40);
+  assert.ok(steps.length > 0 && steps.every((m) => m.stats.progress.step < 2 ** 53));
+  worker.send({ type: 'pause' });
+  await worker.settled();
+});
+
+test('a new model is announced with everything the page shows of it, at once', async (t) => {
+  const worker = startWorker();
+  t.after(worker.stop);
+  worker.init();
+  await worker.settled();
+  worker.send({ type: 'load', weights: weightsFile({ model: 'imported', step: 700 }).buffer });
+  await worker.settled();
+  const started = worker.messages.findLast((m) => m.type === 'started');
+  assert.equal(started.reason, 'load');
+  assert.equal(started.seq, 2, 'carries the seq of the command that brought it');
+  assert.deepEqual(started.progress, { step: 700, epoch: 0, epochFraction: 0, imagesSeen: 64 * 700 });
+  assert.equal(JSON.parse(new TextDecoder().decode(started.weights)).model, 'imported');
+  assert.ok(started.config && started.backend.kind === 'cpu');
+});
+
+test('a wasm trap while training is reported as a crash, and the worker answers nothing after it', async (t) => {
+  const worker = startWorker();
+  t.after(worker.stop);
+  worker.init();
+  await worker.settled();
+  worker.send({ type: 'load', weights: weightsFile({ model: 'doomed', step: 0, trapAtStep: 5 }).buffer });
+  await worker.settled();
+  worker.send({ type: 'train' });
+  const crash = await waitFor(() => worker.messages.find((m) => m.type === 'crashed'), 'the crash report');
+  assert.match(crash.message, /unreachable/);
+  const from = worker.messages.length;
+  worker.send({ type: 'pause' });
+  worker.send({ type: 'export', id: 1 });
+  await sleep(50);
+  assert.deepEqual(worker.messages.slice(from), [], 'a crashed worker sends nothing more');
+});
+
 test('however many Trains follow Pauses, one training loop: a command waits for one chunk at most', async (t) => {
   const worker = startWorker();
   t.after(worker.stop);

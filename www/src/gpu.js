@@ -1,7 +1,8 @@
 // Finds out what WebGPU this browser offers, to pick the training backend.
 
 /**
- * @typedef {{available: boolean, software: boolean, description: string}} GpuSupport
+ * @typedef {{available: boolean, software: boolean, description: string,
+ *            largestBufferBytes?: number}} GpuSupport
  * @returns {Promise<GpuSupport>}
  */
 export async function detectWebGpu() {
@@ -18,7 +19,8 @@ export async function detectWebGpu() {
   // A software adapter (SwiftShader, llvmpipe, lavapipe) runs shaders on the CPU, far slower
   // than burn's own CPU backend for this model (measured ~30×).
   const software = Boolean(info.isFallbackAdapter || adapter.isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|software/i.test(name);
-  return { available: true, software, description: name };
+  const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits;
+  return { available: true, software, description: name, largestBufferBytes: Math.min(maxStorageBufferBindingSize, maxBufferSize) };
 }
 
 /**
@@ -38,4 +40,38 @@ export function describeBackend(gpu, backend) {
   if (!gpu.available) return `Training on the CPU: ${gpu.description}.`;
   if (backend === 'cpu' && gpu.software) return `Training on the CPU: the WebGPU adapter here (${gpu.description}) is a software renderer, slower than the CPU backend. Switch to WebGPU to try it anyway.`;
   return `WebGPU adapter: ${gpu.description}.`;
+}
+
+const GIB = 2 ** 30;
+/**
+ * What one training step may use on the CPU path, as the trainer estimates it (src/memory.rs).
+ * The worker's wasm32 memory can never pass 4 GiB, and measured in the release wasm it grows
+ * up to 1.15× the estimate (the allocator's own overhead), with an evaluation adding up to
+ * about 0.2 GB: 2 GiB estimated is about 2.5 GB of wasm memory, well under the ceiling. It
+ * refuses only the convolutional model with L = 16 above batch 585.
+ */
+const CPU_STEP_BYTES = 2 * GIB;
+/** No setting needs a single tensor over 0.27 GB on the CPU path. */
+const CPU_TENSOR_BYTES = 512 * 2 ** 20;
+/**
+ * WebGPU does not tell how much memory the GPU has, and the estimate is calibrated on the CPU
+ * backend: the same ceiling, with each tensor within the adapter's largest storage buffer
+ * (cubecl asks for the device with the adapter's own limits).
+ */
+const GPU_STEP_BYTES = 2 * GIB;
+
+/**
+ * The memory a training step may use on each backend, which the trainer checks a configuration
+ * against before allocating anything. `navigator.deviceMemory` (Chromium's rounded figure, at
+ * most 8) lowers it on small machines: a step gets at most a quarter of the machine.
+ * @param {GpuSupport} gpu
+ * @returns {{cpu: {totalBytes: number, largestTensorBytes: number}, webgpu?: {totalBytes: number, largestTensorBytes: number}}}
+ */
+export function memoryBudgets(gpu) {
+  const machine = navigator.deviceMemory ? (navigator.deviceMemory * GIB) / 4 : Infinity;
+  const budgets = { cpu: { totalBytes: Math.min(CPU_STEP_BYTES, machine), largestTensorBytes: CPU_TENSOR_BYTES } };
+  if (gpu.available) {
+    budgets.webgpu = { totalBytes: Math.min(GPU_STEP_BYTES, machine), largestTensorBytes: gpu.largestBufferBytes ?? 128 * 2 ** 20 };
+  }
+  return budgets;
 }

@@ -49,10 +49,12 @@ export class LatentMap {
    * @param {HTMLCanvasElement} canvas
    * @param {HTMLSelectElement} axisX
    * @param {HTMLSelectElement} axisY
-   * @param {(index: number) => void} onPick called with the held-out digit clicked
+   * @param {(index: number) => void} onPick called with the held-out digit clicked, or picked
+   *   with the keyboard (arrow keys move a cursor among the digits, Enter or Space picks)
    * @param {() => void} onAxes called when the axes change
+   * @param {HTMLElement} cursorNote where the keyboard cursor's digit is named (a live region)
    */
-  constructor(canvas, axisX, axisY, onPick, onAxes) {
+  constructor(canvas, axisX, axisY, onPick, onAxes, cursorNote) {
     this.canvas = canvas;
     this.selects = [axisX, axisY];
     this.means = null;
@@ -71,6 +73,26 @@ export class LatentMap {
       const index = this.nearest(e);
       if (index >= 0) onPick(index);
     });
+    /** The held-out digit under the keyboard cursor, or −1. */
+    this.cursor = -1;
+    this.cursorNote = cursorNote;
+    canvas.tabIndex = 0;
+    const steps = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    canvas.addEventListener('keydown', (e) => {
+      if (!this.projection) return;
+      if (steps[e.key]) {
+        e.preventDefault();
+        this.moveCursor(steps[e.key]);
+      } else if ((e.key === 'Enter' || e.key === ' ') && this.cursor >= 0) {
+        e.preventDefault();
+        onPick(this.cursor);
+      }
+    });
+    canvas.addEventListener('focus', () => {
+      if (this.cursor < 0 && this.projection) this.moveCursor(null);
+      this.draw();
+    });
+    canvas.addEventListener('blur', () => this.draw());
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
@@ -188,6 +210,12 @@ export class LatentMap {
       ctx.fillStyle = '#000';
       ctx.fillText(name, x + 9 * scale, y - 6 * scale);
     }
+    if (this.cursor >= 0 && this.cursor < n && document.activeElement === canvas) {
+      const [x, y] = [px(xy[2 * this.cursor]), py(xy[2 * this.cursor + 1])];
+      ctx.lineWidth = 2 * scale;
+      ctx.strokeStyle = '#0b57d0';
+      ctx.strokeRect(x - 6 * scale, y - 6 * scale, 12 * scale, 12 * scale);
+    }
     ctx.font = `${11 * scale}px system-ui, sans-serif`;
     ctx.fillStyle = '#5b6475';
     const [nx, ny] = this.axisNames();
@@ -197,6 +225,30 @@ export class LatentMap {
     ctx.rotate(-Math.PI / 2);
     ctx.fillText(`${ny} →`, 0, 0);
     ctx.restore();
+  }
+
+  /**
+   * Moves the keyboard cursor to the nearest digit in direction `[dx, dy]` on the map (up is +y),
+   * favouring digits straight ahead; `null` puts it on the digit nearest the centre.
+   */
+  moveCursor(direction) {
+    const { xy } = this.projection;
+    const n = xy.length / 2;
+    const [x0, y0] = this.cursor >= 0 && direction ? [xy[2 * this.cursor], xy[2 * this.cursor + 1]] : [0, 0];
+    let best = -1;
+    let bestScore = Infinity;
+    for (let r = 0; r < n; r++) {
+      const [dx, dy] = [xy[2 * r] - x0, xy[2 * r + 1] - y0];
+      const along = direction ? dx * direction[0] + dy * direction[1] : 0;
+      const across = direction ? Math.abs(dx * direction[1] - dy * direction[0]) : Math.hypot(dx, dy);
+      if (r === this.cursor || (direction && along <= 0)) continue;
+      const score = along + 2 * across;
+      if (score < bestScore) [best, bestScore] = [r, score];
+    }
+    if (best < 0) return;
+    this.cursor = best;
+    this.draw();
+    this.cursorNote.textContent = `Cursor on held-out digit #${best}, a ${this.labels[best]}; Enter picks it.`;
   }
 
   /** Index of the digit under a click, or −1 when none is within a few pixels. */

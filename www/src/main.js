@@ -2,17 +2,18 @@
 // drawing pad, starts the training worker on WebGPU or the CPU, and keeps the work: the model
 // and plot are autosaved, and restored on the next visit.
 
-import init, { Viewer, heldoutLabels } from '../../pkg/latent_lab.js';
+import init, { Viewer, checkTrainingSettings, heldoutLabels, settingLimits, trainingImages } from '../../pkg/latent_lab.js';
+import { OtherAutosaves } from './autosaves.js';
 import { DrawingPad } from './canvas.js';
 import { clearDigit, paintDigit } from './digit.js';
 import { WeightsFiles } from './files.js';
-import { chooseBackend, describeBackend, detectWebGpu } from './gpu.js';
+import { chooseBackend, describeBackend, detectWebGpu, memoryBudgets } from './gpu.js';
 import { SHIPPED_LATENT_SIZES, compileWasm, loadBytes, loadShippedModel } from './loader.js';
 import { ElboPlot, GapPlot } from './plot.js';
 import { TrainingSession } from './session.js';
 import { DEFAULT_SETTINGS, SettingsPanel, describeSettings, isDefault } from './settings.js';
 import { LatentSliders, samplePrior } from './sliders.js';
-import { clearSession, loadSession, saveSession } from './storage.js';
+import { Autosave } from './storage.js';
 import { TrainingControls } from './training.js';
 import { ActiveUnits } from './units.js';
 import { LatentViews } from './views.js';
@@ -52,6 +53,9 @@ function restorable(saved) {
   if (!saved) return undefined;
   try {
     new Viewer(saved.weights).free();
+    const points = (series) => series === undefined || (Array.isArray(series) && series.every((p) => p && Number.isFinite(p.epoch)));
+    const { history } = saved;
+    if (!points(history.train) || !points(history.heldout) || !points(history.gap)) throw new Error('its plot history is damaged');
     return saved;
   } catch (e) {
     showError(`The autosaved model could not be restored (${e.message}); starting from the shipped model.`);
@@ -59,10 +63,21 @@ function restorable(saved) {
   }
 }
 
+/** This tab's autosave, or null with the reason where the browser gives the page no storage. */
+async function openAutosave() {
+  try {
+    const autosave = await Autosave.open();
+    return { autosave, saved: await autosave.restorable() };
+  } catch (e) {
+    return { autosave: null, problem: e.message };
+  }
+}
+
 async function main() {
   showStatus('Loading the model…');
   const gpu = detectWebGpu();
-  const [module, saved] = await Promise.all([compileWasm(), loadSession().catch(() => undefined)]);
+  const [module, storage] = await Promise.all([compileWasm(), openAutosave()]);
+  const { autosave, saved } = storage;
   const { memory: wasmMemory } = await init({ module_or_path: module });
   const restored = restorable(saved);
   const startWeights = restored?.weights ?? (await loadShippedModel(20));
@@ -114,11 +129,16 @@ async function main() {
   if (restored) {
     plot.restore(restored.history);
     gapPlot.restore(restored.history.gap);
-    modelNote.textContent = `Restored the model you were training, autosaved ${timeOf(restored.savedAt)}.`;
+    modelNote.textContent = {
+      own: `Restored the model you were training, autosaved ${timeOf(restored.savedAt)}.`,
+      adopted: `Restored the model you were training in a tab since closed, autosaved ${timeOf(restored.savedAt)}.`,
+      copied: `Started from a copy of the model another open tab is training (autosaved ${timeOf(restored.savedAt)}); training here never changes that tab's model.`,
+    }[autosave.origin];
   } else {
     modelNote.textContent = 'A model trained natively ships with the page; press Train to go on training it here, or start from scratch.';
   }
 
+  if (!autosave) showError(`Autosave is off: ${storage.problem}. Training works; export the weights to keep them.`);
   const gpuSupport = await gpu;
   showStatus('Loading 10,000 MNIST digits…');
   const dataset = await loadBytes('dataset');
@@ -132,6 +152,8 @@ async function main() {
     document.body.dataset.state = 'no-data';
     return;
   }
+  const trainingImageCount = trainingImages(dataset);
+  const budgets = memoryBudgets(gpuSupport);
   const views = new LatentViews(
     {
       viewer: () => viewer,
@@ -148,6 +170,7 @@ async function main() {
 
   let trainingOn = null;
   let stepsOnBackend = 0;
+  let secondsPerStep = 0;
   const showTrainingStatus = () => {
     const training = document.body.dataset.state === 'training';
     const compiling = training && trainingOn.kind === 'webgpu' && !stepsOnBackend;
@@ -158,20 +181,55 @@ async function main() {
   // seconds while training and whenever training pauses.
   let latest = null;
   let unsaved = false;
-  let saveNextWeights = false;
-  const autosave = async () => {
-    if (!unsaved || !latest) return;
+  const saveNow = async () => {
+    if (!unsaved || !latest || !storage.autosave) return;
     unsaved = false;
     const epoch = epochOf(latest.progress);
     const history = { ...plot.historyUntil(epoch), gap: gapPlot.historyUntil(epoch) };
     try {
-      await saveSession({ weights: latest.bytes, history, savedAt: Date.now() });
-      document.body.dataset.savedStep = String(latest.progress.step);
+      await storage.autosave.save({ weights: latest.bytes, history, savedAt: Date.now(), step: latest.progress.step });
+      savedStep = latest.progress.step;
+      document.body.dataset.savedStep = String(savedStep);
     } catch (e) {
       showError(`Autosave failed (${e.message}); export the weights to keep them.`);
     }
   };
-  setInterval(autosave, AUTOSAVE_MS);
+  let savedStep = null;
+  if (autosave) setInterval(saveNow, AUTOSAVE_MS);
+
+  /** Notes to show when the load command with this seq brings its model: `seq → note`. */
+  const loading = new Map();
+
+  /** Puts a model (its viewer, weights file and progress) on screen: sliders, drawing, views. */
+  function showModel(next, bytes, progress) {
+    viewer.free();
+    viewer = next;
+    latest = { bytes, progress };
+    document.body.dataset.weightsStep = String(progress.step);
+    // Weights newer than the last save: an autosave may have caught the steps before them.
+    if (controls.trained && progress.step !== savedStep) unsaved = true;
+    controls.showProgress(progress);
+    // The digits on screen follow the training model; the sliders stay where the person
+    // put them (at 0 when the latent size changed).
+    sliders.setSize(viewer.latentSize);
+    showDrawing(false);
+    sliders.redraw();
+    views.modelChanged(viewer.latentSize);
+  }
+
+  /**
+   * Trains the model of a weights file from now on, saying `note` once it is loaded. Checked
+   * here first, so a bad file changes nothing, not even the training state; the worker checks
+   * it again and takes it all or not at all, and only its `started` changes the page.
+   */
+  function loadModel(bytes, what, note) {
+    const candidate = attempt(what, () => new Viewer(bytes));
+    if (!candidate) return;
+    candidate.free();
+    if (!controls.confirmReplace()) return;
+    controls.setState('switching');
+    loading.set(session.load(bytes), note);
+  }
 
   let controls;
   const files = new WeightsFiles({
@@ -180,23 +238,14 @@ async function main() {
       if (!bytes) throw new Error('training restarted before the weights could be read; export again');
       return { bytes, name: `latent-lab-latent${viewer.latentSize}-step${latest?.progress.step ?? 0}.bpk` };
     },
-    importWeights(bytes, name) {
-      // Checked here first, so a bad file changes nothing, not even the training state.
-      const candidate = attempt(`Importing ${name}`, () => new Viewer(bytes));
-      if (!candidate) return;
-      candidate.free();
-      if (!controls.confirmReplace()) return;
-      controls.setState('switching');
-      session.load(bytes);
-      modelNote.textContent = `Loaded ${name}.`;
-    },
+    importWeights: (bytes, name) => loadModel(bytes, `Importing ${name}`, `Loaded ${name}.`),
     error: showError,
   });
 
   /** Fresh weights as `settings` ask, training at once when `train`. */
   const reset = async (settings, train = false) => {
     try {
-      await clearSession();
+      await storage.autosave?.clear();
     } catch (e) {
       // Nothing is lost: until the fresh model is trained and autosaved, a reload restores the old one.
       showError(`The autosave could not be cleared (${e.message}).`);
@@ -210,7 +259,11 @@ async function main() {
       alertLine.hidden = true;
       session.train();
     },
-    pause: () => session.pause(),
+    pause: () => {
+      session.pause();
+      // A chunk is at least one step, and one step of a large model can take many seconds.
+      if (secondsPerStep > 1) showStatus(`Pausing after the step under way: one step takes about ${Math.round(secondsPerStep)} s on ${trainingOn.label}.`);
+    },
     reset: () => reset(settings.current),
     switchBackend: (kind) => session.switchBackend(kind),
     busy: (busy) => settings.setEnabled(!busy),
@@ -223,8 +276,7 @@ async function main() {
       controls.setState('switching');
       if (isDefault(next) && SHIPPED_LATENT_SIZES.includes(size)) {
         try {
-          session.load(await loadShippedModel(size));
-          modelNote.textContent = `The shipped model with latent size ${size}.`;
+          loading.set(session.load(await loadShippedModel(size)), `The shipped model with latent size ${size}.`);
           return undefined;
         } catch (e) {
           showError(`The shipped model with latent size ${size} could not be read (${e.message}); training one from fresh weights instead.`);
@@ -238,8 +290,15 @@ async function main() {
     },
     gapK: (k) => session.setGapK(k),
     confirmReplace: () => controls.confirmReplace(),
+    // Refuses, before anything changes, settings whose training step would not fit in memory
+    // on the backend training now (the worker checks again when it builds the trainer).
+    check: ({ model, objective, optimizer }) => {
+      const backend = trainingOn?.kind ?? chooseBackend(gpuSupport);
+      const options = { backend, model, objective, ...optimizer, memoryBudget: budgets[backend] };
+      checkTrainingSettings(options, trainingImageCount);
+    },
     error: showError,
-  });
+  }, settingLimits());
   settings.show(DEFAULT_SETTINGS);
   controls.setState('starting');
   controls.trained = Boolean(restored);
@@ -257,23 +316,39 @@ async function main() {
       evaluate: !restored,
       gapK: settings.gapK(),
       optimizer: settings.current.optimizer,
+      memoryBudgets: budgets,
     },
     {
-      started(reason, config) {
+      started(reason, model, seq) {
+        // Everything about the new model changes together: it was built and read in full
+        // before the worker announced it.
+        const next = attempt('Showing the new model', () => new Viewer(model.weights));
+        if (!next) return;
         if (reason === 'load' || reason === 'reset') {
           plot.clear();
           gapPlot.clear();
           units.clear();
           controls.trained = false;
           for (const id of ['fig-heldout', 'fig-gap', 'fig-active']) $(id).textContent = '–';
+          views.forgetModel();
         }
         // An imported or shipped model is kept once it arrives; after a reset, once trained.
-        saveNextWeights = reason === 'load';
-        settings.showConfig(config);
+        if (reason === 'load') unsaved = true;
+        if (loading.has(seq)) modelNote.textContent = loading.get(seq);
+        loading.delete(seq);
+        if (reason === 'backend' || reason === 'optimizer') {
+          // burn's Adam state lives on the trainer's device and is not in the weights file.
+          const what = reason === 'backend' ? `Training moved to ${model.backend.label}` : 'New learning rate or batch size';
+          modelNote.textContent = `${what}: the weights and the step count carry over; Adam's moment estimates start again from zero, so the next few steps move further than usual.`;
+        }
+        settings.showConfig(model.config);
+        session.optimizer = settings.current.optimizer;
         $('model-description').textContent = describeSettings(settings.current);
         document.body.dataset.model = JSON.stringify(settings.current);
+        showModel(next, model.weights, model.progress);
       },
       status(state, info) {
+        unansweredRecoveries = 0;
         controls.setState(state);
         controls.showBackend(info.kind, info.label, gpuSupport.available);
         files.setEnabled(true);
@@ -282,13 +357,14 @@ async function main() {
         if (trainingOn?.kind !== info.kind) stepsOnBackend = 0;
         trainingOn = info;
         showTrainingStatus();
-        if (state === 'paused') autosave();
+        if (state === 'paused') saveNow();
       },
       steps(stats, stepsPerSecond) {
         stepLog.last = { at: performance.now(), step: stats.progress.step };
         stepLog.first ??= stepLog.last;
         stepLog.count++;
         if (++stepsOnBackend === 1) showTrainingStatus();
+        secondsPerStep = 1 / stepsPerSecond;
         controls.showSteps(stats.progress, stepsPerSecond);
         plot.add('train', epochOf(stats.progress), stats.train);
         unsaved = true;
@@ -305,24 +381,7 @@ async function main() {
       },
       weights(bytes, progress) {
         const next = attempt('Loading the trained weights', () => new Viewer(bytes));
-        if (!next) return;
-        viewer.free();
-        viewer = next;
-        latest = { bytes, progress };
-        document.body.dataset.weightsStep = String(progress.step);
-        if (saveNextWeights) {
-          saveNextWeights = false;
-          unsaved = true;
-        }
-        // Weights newer than the last save: an autosave may have caught the steps before them.
-        if (controls.trained && String(progress.step) !== document.body.dataset.savedStep) unsaved = true;
-        controls.showProgress(progress);
-        // The digits on screen follow the training model; the sliders stay where the person
-        // put them (at 0 when the latent size changed).
-        sliders.setSize(viewer.latentSize);
-        showDrawing(false);
-        sliders.redraw();
-        views.modelChanged(viewer.latentSize);
+        if (next) showModel(next, bytes, progress);
       },
       diverged(divergence, progress) {
         // The worker is back at its last finite snapshot: so is the plot.
@@ -338,22 +397,56 @@ async function main() {
       deviceLost(message, wasTraining) {
         // The worker's wasm and its device are gone; a new worker gets a new device and
         // carries on from the last weights the page received, with the plot up to them.
-        const from = latest ?? { bytes: startWeights, progress: null };
-        if (from.progress) {
-          plot.truncate(epochOf(from.progress));
-          gapPlot.truncate(epochOf(from.progress));
-        }
-        controls.setState('switching');
-        session.restart(from.bytes, trainingOn?.kind ?? 'webgpu', wasTraining);
-        const step = from.progress?.step ?? 0;
+        const step = recover(trainingOn?.kind ?? 'webgpu', wasTraining);
         showError(`The GPU device was lost (${message}). Training restarted on a new device from step ${step.toLocaleString('en')}, with the weights the page last had.`);
-        document.body.dataset.recoveries = String(Number(document.body.dataset.recoveries ?? 0) + 1);
+      },
+      crashed(message, wasTraining) {
+        // Whatever the worker was doing is lost, the model it held included: a new worker
+        // starts from the last weights the page received. Training is not resumed, since the
+        // same settings would likely crash it again.
+        const importLost = loading.size > 0;
+        const step = recover(trainingOn?.kind ?? 'cpu', false);
+        const outOfMemory = /memory|unreachable/i.test(message);
+        showError(
+          `The training worker crashed${outOfMemory ? ', most likely out of memory' : ''} (${message}). ` +
+            `The page started a new one from step ${step.toLocaleString('en')}, with the weights it last had` +
+            `${importLost ? '; the file being imported was not loaded' : ''}. ` +
+            (wasTraining && outOfMemory ? 'Lower the batch size or the samples L, then press Train to go on.' : 'Press Train to go on.'),
+        );
       },
       error(message) {
         showError(message);
       },
     },
   );
+
+  /**
+   * Replaces the worker with a new one on `backend` from the last weights the page has, with the
+   * plot cut back to them; a worker that fails again before answering starts from the model the
+   * page opened with instead, in case those weights are what makes it fail.
+   * @returns {number} the step it restarts from
+   */
+  let unansweredRecoveries = 0;
+  function recover(backend, train) {
+    const from = unansweredRecoveries++ > 0 ? { bytes: startWeights, progress: null } : (latest ?? { bytes: startWeights, progress: null });
+    if (from.progress) {
+      plot.truncate(epochOf(from.progress));
+      gapPlot.truncate(epochOf(from.progress));
+    }
+    loading.clear();
+    controls.setState('switching');
+    session.restart(from.bytes, backend, train);
+    document.body.dataset.recoveries = String(Number(document.body.dataset.recoveries ?? 0) + 1);
+    return from.progress?.step ?? 0;
+  }
+
+  if (autosave) {
+    const others = new OtherAutosaves($('autosaves'), autosave, {
+      open: (bytes, note) => loadModel(bytes, 'Opening the autosave', note),
+      error: showError,
+    });
+    others.refresh();
+  }
 
   // What the browser tests and the benchmark read.
   window.latentLab = {

@@ -47,8 +47,8 @@ export class ManifoldGrid {
     this.canvas = canvas;
   }
 
-  /** @param {(z: Float32Array) => Float32Array} decode @param {Float32Array[]} axes */
-  draw(decode, axes, latent) {
-    paintGrid(this.canvas, decode(gridPoints(axes, latent)), GRID_SIDE);
+  /** @param {Float32Array} pixels the decoded `gridPoints`, in their order */
+  paint(pixels) {
+    paintGrid(this.canvas, pixels, GRID_SIDE);
   }
 }

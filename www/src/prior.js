@@ -21,9 +21,14 @@ export class PriorSamples {
     this.z = samplePrior(COUNT * latent);
   }
 
-  /** @param {(z: Float32Array) => Float32Array} decode */
-  draw(decode, latent) {
+  /** The latent points to decode: the kept draws, new ones for a new latent size. */
+  points(latent) {
     if (latent !== this.latent) this.resample(latent);
-    paintGrid(this.canvas, decode(this.z), COLUMNS);
+    return this.z;
+  }
+
+  /** @param {Float32Array} pixels the decoded `points()` */
+  paint(pixels) {
+    paintGrid(this.canvas, pixels, COLUMNS);
   }
 }

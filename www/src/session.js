@@ -2,7 +2,8 @@
 // worker.js). The worker's code is bundled into this page's script by the build, and started
 // from a Blob, which works over HTTP and from file:// alike. When the worker's WebGPU device is
 // lost, the worker is replaced by a new one (a new wasm instance, hence a new device) started
-// from weights the page kept.
+// from weights the page kept; so is a worker that crashed (a wasm trap: out of memory, a panic),
+// after every request waiting on it has been answered with nothing.
 
 /* global __WORKER_SOURCE__ */
 
@@ -14,7 +15,8 @@ export class TrainingSession {
    *   model to train first, whether to evaluate it at once, the importance samples of the gap
    *   estimate and the optimizer's settings
    * @param {{
-   *   started: (reason: string, config: object) => void,
+   *   started: (reason: string, model: {config: object, weights: Uint8Array, progress: object,
+   *             backend: {kind: string, label: string}}, seq: number) => void,
    *   status: (state: string, backend: {kind: string, label: string}) => void,
    *   steps: (stats: object, stepsPerSecond: number) => void,
    *   heldout: (progress: object, report: object) => void,
@@ -22,6 +24,7 @@ export class TrainingSession {
    *   weights: (bytes: Uint8Array, progress: object) => void,
    *   diverged: (divergence: object, progress: object) => void,
    *   deviceLost: (message: string, training: boolean) => void,
+   *   crashed: (message: string, training: boolean) => void,
    *   error: (message: string) => void,
    * }} on
    */
@@ -31,6 +34,7 @@ export class TrainingSession {
     this.dataset = start.dataset.slice();
     this.gapK = start.gapK;
     this.optimizer = start.optimizer;
+    this.memoryBudgets = start.memoryBudgets;
     /** @type {Map<number, (value: any) => void>} answers to export and memory requests */
     this.replies = new Map();
     this.nextId = 0;
@@ -46,10 +50,17 @@ export class TrainingSession {
     this.worker = new Worker(url, { name: 'latent-lab trainer' });
     URL.revokeObjectURL(url);
     const on = this.on;
+    const worker = this.worker;
+    /** Whether training was on, as far as the page knows: what a crash recovery resumes. */
+    this.training = train;
     this.worker.onmessage = ({ data }) => {
+      if (worker !== this.worker) return;
       switch (data.type) {
-        case 'started': return on.started(data.reason, data.config);
-        case 'status': return data.seq === this.sent ? on.status(data.state, data.backend) : undefined;
+        case 'started': return on.started(data.reason, { config: data.config, weights: data.weights, progress: data.progress, backend: data.backend }, data.seq);
+        case 'status':
+          if (data.seq !== this.sent) return undefined;
+          this.training = data.state === 'training';
+          return on.status(data.state, data.backend);
         case 'steps': return on.steps(data.stats, data.stepsPerSecond);
         case 'heldout': return on.heldout(data.progress, data.report);
         case 'gap': return on.gap(data.progress, data.report);
@@ -62,13 +73,19 @@ export class TrainingSession {
           return undefined;
         }
         case 'error': return on.error(data.message);
+        case 'crashed': return this.crashed(worker, data.message);
       }
     };
-    this.worker.onerror = (e) => on.error(`The training worker failed: ${e.message}`);
+    // An error that escaped the worker's own handlers: its wasm can no longer be trusted.
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      this.crashed(worker, e.message);
+    };
+    this.worker.onmessageerror = () => this.crashed(worker, 'a message from it could not be read');
     const dataset = this.dataset.slice().buffer;
     const bytes = weights.slice().buffer;
     this.command(
-      { type: 'init', module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer },
+      { type: 'init', module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets },
       [dataset, bytes],
     );
   }
@@ -79,17 +96,37 @@ export class TrainingSession {
   }
 
   /**
+   * `worker` crashed: it is ended, every request waiting on it answered with nothing, and the
+   * page told once (it decides what to restart from).
+   */
+  crashed(worker, message) {
+    if (worker !== this.worker || this.dead) return;
+    this.dead = true;
+    worker.terminate();
+    this.answerPending();
+    this.on.crashed(message, this.training);
+  }
+
+  answerPending() {
+    for (const reply of this.replies.values()) reply(undefined);
+    this.replies.clear();
+  }
+
+  /**
    * Ends the worker, whatever it was doing, and starts a new one from `weights`: the recovery
    * from a lost device. Requests still waiting are answered with nothing.
    */
   restart(weights, backend, train) {
     this.worker.terminate();
-    for (const reply of this.replies.values()) reply(undefined);
-    this.replies.clear();
+    this.answerPending();
+    this.dead = false;
     this.spawn({ backend, weights, evaluate: false, train });
   }
 
-  train() { this.command({ type: 'train' }); }
+  train() {
+    this.training = true;
+    this.command({ type: 'train' });
+  }
   pause() { this.command({ type: 'pause' }); }
   /**
    * Fresh weights and the step count back to 0.
@@ -114,10 +151,14 @@ export class TrainingSession {
     this.gapK = k;
     this.worker.postMessage({ type: 'gap-k', k });
   }
-  /** Trains the model of a weights file from now on (checked by the caller first). */
+  /**
+   * Trains the model of a weights file from now on, if the worker accepts it.
+   * @returns {number} the command's seq, which the `started` it brings carries
+   */
   load(weights) {
     const buffer = weights.slice().buffer;
     this.command({ type: 'load', weights: buffer }, [buffer]);
+    return this.sent;
   }
   /** Moves training, weights and all, to another backend. */
   switchBackend(backend) { this.command({ type: 'backend', backend }); }
@@ -131,6 +172,7 @@ export class TrainingSession {
   request(type) {
     const id = this.nextId++;
     return new Promise((resolve) => {
+      if (this.dead) return resolve(undefined);
       this.replies.set(id, resolve);
       this.worker.postMessage({ type, id });
     });

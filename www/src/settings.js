@@ -1,8 +1,10 @@
 // The model and objective panel: latent size, likelihood, posterior, architecture, Monte-Carlo
 // samples, β and KL warm-up, each a switch that restarts training after a confirm; Adam's
 // learning rate and the batch size, which go on training the same model; and the importance
-// samples k of the gap estimate, which changes only the measurement. A value out of range is
-// refused with what the field accepts, and nothing changes.
+// samples k of the gap estimate, which changes only the measurement. A value out of range, or a
+// combination that would not fit in memory, is refused with what the field accepts, and nothing
+// changes. The ranges are the trainer's own (`settingLimits()` from the wasm), so the page, the
+// trainer and the weights loader accept exactly the same values.
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,9 +22,6 @@ export const DEFAULT_SETTINGS = Object.freeze({
   optimizer: { learningRate: 1e-3, batchSize: 128 },
 });
 
-/** The limits the trainer enforces too (TrainerConfig::validate, VaeConfig::validate). */
-export const LIMITS = Object.freeze({ latentSize: 64, learningRate: 1, batchSize: 1024 });
-
 /** Whether `settings` are those of the shipped models, apart from the latent size. */
 export function isDefault(settings) {
   const { model, objective } = settings;
@@ -37,26 +36,18 @@ export function isDefault(settings) {
   );
 }
 
-/** Reads a number input, or explains what it accepts. */
-function numberIn(input, low, high, what) {
+/**
+ * Reads a number input, or explains what it accepts.
+ * @param {{min: number, max: number, minExclusive?: boolean}} range
+ */
+function numberIn(input, range, what, whole = false) {
   const value = Number(input.value);
-  if (input.value.trim() === '' || !Number.isFinite(value) || value < low || value > high) {
-    throw new Error(`${what} must be a number from ${low} to ${high} (got “${input.value}”)`);
-  }
-  return value;
-}
-
-function wholeNumberIn(input, low, high, what) {
-  const value = numberIn(input, low, high, what);
-  if (!Number.isInteger(value)) throw new Error(`${what} must be a whole number from ${low} to ${high} (got “${input.value}”)`);
-  return value;
-}
-
-/** The learning rate: above 0 (Adam would not move) and at most 1 (it explodes at once). */
-function learningRateIn(input) {
-  const value = Number(input.value);
-  if (input.value.trim() === '' || !Number.isFinite(value) || value <= 0 || value > LIMITS.learningRate) {
-    throw new Error(`The learning rate must be a number above 0 and at most ${LIMITS.learningRate} (got “${input.value}”)`);
+  const { min, max, minExclusive } = range;
+  const above = minExclusive ? value > min : value >= min;
+  if (input.value.trim() === '' || !Number.isFinite(value) || !above || value > max || (whole && !Number.isInteger(value))) {
+    const kind = whole ? 'a whole number' : 'a number';
+    const span = minExclusive ? `above ${min} and at most ${max}` : `from ${min} to ${max}`;
+    throw new Error(`${what} must be ${kind} ${span} (got “${input.value}”)`);
   }
   return value;
 }
@@ -67,10 +58,13 @@ export class SettingsPanel {
   /**
    * @param {{restart: (settings: object) => void, optimizer: (settings: object) => void,
    *          gapK: (k: number) => void, confirmReplace: () => boolean,
-   *          error: (message: string) => void}} actions
+   *          check: (settings: object) => void, error: (message: string) => void}} actions
+   *   `check` throws, with the reason, for settings the trainer would refuse (memory)
+   * @param {object} limits every field's range, as `settingLimits()` gives them
    */
-  constructor(actions) {
+  constructor(actions, limits) {
     this.actions = actions;
+    this.limits = limits;
     this.inputs = {
       latentSize: $('latent-size'),
       likelihood: $('likelihood'),
@@ -84,6 +78,16 @@ export class SettingsPanel {
       batchSize: $('batch-size'),
     };
     this.gapInput = $('gap-k');
+    const fields = [
+      ['latentSize', limits.latentSize],
+      ['sigma', limits.sigma],
+      ['samples', limits.samples],
+      ['beta', limits.beta],
+      ['warmup', limits.warmupSteps],
+      ['learningRate', limits.learningRate],
+      ['batchSize', limits.batchSize],
+    ];
+    for (const [name, range] of fields) Object.assign(this.inputs[name], { min: String(range.min), max: String(range.max) });
     /** The σ last accepted: the field keeps it while another likelihood is chosen. */
     this.validSigma = this.inputs.sigma.value;
     this.current = structuredClone(DEFAULT_SETTINGS);
@@ -102,23 +106,24 @@ export class SettingsPanel {
   /** @returns {{model: object, objective: object, optimizer: object}} what the controls ask for */
   read() {
     const i = this.inputs;
-    const sigma = numberIn(i.sigma, 0.001, 10, 'The Gaussian σ');
+    const l = this.limits;
+    const sigma = numberIn(i.sigma, l.sigma, 'The Gaussian σ');
     this.validSigma = i.sigma.value;
     return {
       model: {
-        latentSize: wholeNumberIn(i.latentSize, 1, LIMITS.latentSize, 'The latent size'),
+        latentSize: numberIn(i.latentSize, l.latentSize, 'The latent size', true),
         likelihood: LIKELIHOODS[i.likelihood.value](sigma),
         covariance: i.covariance.value,
         architecture: i.architecture.value,
       },
       objective: {
-        samples: numberIn(i.samples, 1, 16, 'Monte-Carlo samples'),
-        beta: numberIn(i.beta, 0, 100, 'β'),
-        warmup_steps: Math.round(numberIn(i.warmup, 0, 1e6, 'KL warm-up')),
+        samples: numberIn(i.samples, l.samples, 'Monte-Carlo samples', true),
+        beta: numberIn(i.beta, l.beta, 'β'),
+        warmup_steps: Math.round(numberIn(i.warmup, l.warmupSteps, 'KL warm-up')),
       },
       optimizer: {
-        learningRate: learningRateIn(i.learningRate),
-        batchSize: wholeNumberIn(i.batchSize, 1, LIMITS.batchSize, 'The batch size'),
+        learningRate: numberIn(i.learningRate, l.learningRate, 'The learning rate'),
+        batchSize: numberIn(i.batchSize, l.batchSize, 'The batch size', true),
       },
     };
   }
@@ -129,6 +134,7 @@ export class SettingsPanel {
     let next;
     try {
       next = this.read();
+      this.actions.check(next);
     } catch (e) {
       this.actions.error(`${e.message}; nothing was changed.`);
       this.show(this.current);

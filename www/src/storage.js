@@ -1,30 +1,171 @@
 // Autosave: the model being trained, its step count and the plot, kept in IndexedDB (through
 // idb-keyval) so a reload, a crash or a closed tab loses at most a few seconds of training.
+//
+// One slot per tab, so two tabs never overwrite each other. A tab knows its slot across reloads
+// by an id in sessionStorage (which a reload keeps and a new tab does not), and holds a Web Lock
+// named after it for as long as it is open: that is how other tabs tell a live slot from one
+// whose tab is gone, and how a duplicated tab (which copies sessionStorage) notices that its id
+// is taken. A new tab starts from the most recent slot: one whose tab is gone becomes its own
+// (as a reload of that tab would), one whose tab is open is copied, never taken away. Slots of
+// closed tabs are kept until discarded.
 
-import { del, get, set } from 'idb-keyval';
+import { del, entries, get, set } from 'idb-keyval';
 
-const KEY = 'latent-lab/session/v1';
+const TAB_ID = 'latent-lab/tab';
+const SLOT = 'latent-lab/autosave/';
+/** Where the single autosave of earlier versions lived: adopted as a slot of a closed tab. */
+const LEGACY_KEY = 'latent-lab/session/v1';
+const LOCK = 'latent-lab/tab/';
 
 /**
  * @typedef {{
  *   weights: Uint8Array,
- *   history: {train: object[], heldout: object[]},
+ *   history: {train: object[], heldout: object[], gap?: object[]},
  *   savedAt: number,
+ *   step?: number,
  * }} SavedSession
+ * @typedef {{id: string, savedAt: number, step: number | null, live: boolean}} SlotSummary
  */
 
-/** @param {SavedSession} session */
-export function saveSession(session) {
-  return set(KEY, session);
+const isSession = (s) => s && s.weights instanceof Uint8Array && s.history && Number.isFinite(s.savedAt);
+
+/** A fresh, unguessable tab id. */
+const newId = () => crypto.randomUUID();
+
+/**
+ * Takes the tab's lock `id` and keeps it until the tab closes.
+ * @returns {Promise<boolean>} whether this tab now holds it (false: another tab does)
+ */
+function holdLock(id) {
+  if (!navigator.locks) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    navigator.locks
+      .request(LOCK + id, { ifAvailable: true }, (lock) => {
+        resolve(Boolean(lock));
+        // Held until the page goes away.
+        return lock ? new Promise(() => {}) : undefined;
+      })
+      .catch(() => resolve(true));
+  });
 }
 
-/** @returns {Promise<SavedSession | undefined>} the last autosave, if any */
-export async function loadSession() {
-  const session = await get(KEY);
-  const valid = session && session.weights instanceof Uint8Array && session.history && Number.isFinite(session.savedAt);
-  return valid ? session : undefined;
+/** The ids of the tabs open now, or null where Web Locks are missing (then every slot counts as live). */
+async function liveTabs() {
+  if (!navigator.locks) return null;
+  const { held = [] } = await navigator.locks.query();
+  return new Set(held.map((l) => l.name).filter((n) => n?.startsWith(LOCK)).map((n) => n.slice(LOCK.length)));
 }
 
-export function clearSession() {
-  return del(KEY);
+export class Autosave {
+  /**
+   * Claims this tab's slot.
+   * @returns {Promise<Autosave>}
+   */
+  static async open() {
+    if (!globalThis.indexedDB) throw new Error('this browser gives the page no storage (IndexedDB is unavailable, as in some private windows)');
+    const autosave = new Autosave();
+    await autosave.claimId();
+    await autosave.adoptLegacy();
+    return autosave;
+  }
+
+  constructor() {
+    this.id = null;
+    /** Where the model this tab starts from came from: 'own' | 'adopted' | 'copied', or null. */
+    this.origin = null;
+  }
+
+  async claimId() {
+    let id = null;
+    try {
+      id = sessionStorage.getItem(TAB_ID);
+    } catch {
+      // sessionStorage refused (storage blocked): a new id each load, so a reload starts from
+      // the most recent slot, which is this tab's own once its lock is gone.
+    }
+    if (!id || !(await holdLock(id))) {
+      id = newId();
+      await holdLock(id);
+    }
+    this.setId(id);
+  }
+
+  setId(id) {
+    this.id = id;
+    try {
+      sessionStorage.setItem(TAB_ID, id);
+    } catch {
+      // See claimId.
+    }
+  }
+
+  async adoptLegacy() {
+    const legacy = await get(LEGACY_KEY);
+    if (!isSession(legacy)) return;
+    await set(SLOT + newId(), legacy);
+    await del(LEGACY_KEY);
+  }
+
+  /**
+   * The session this tab starts from: its own slot (a reload), else the most recent slot of any
+   * tab: adopted when its tab is gone, copied when it is open.
+   * @returns {Promise<SavedSession | undefined>}
+   */
+  async restorable() {
+    const own = await get(SLOT + this.id);
+    if (isSession(own)) {
+      this.origin = 'own';
+      return own;
+    }
+    const live = await liveTabs();
+    const slots = (await this.slots()).filter(([id]) => id !== this.id);
+    const latest = slots.sort((a, b) => b[1].savedAt - a[1].savedAt)[0];
+    if (!latest) return undefined;
+    const [id, session] = latest;
+    if (live && !live.has(id) && (await holdLock(id))) {
+      this.setId(id);
+      this.origin = 'adopted';
+    } else {
+      this.origin = 'copied';
+    }
+    return session;
+  }
+
+  /** @returns {Promise<Array<[string, SavedSession]>>} every valid slot */
+  async slots() {
+    const all = await entries();
+    return all.filter(([key, value]) => typeof key === 'string' && key.startsWith(SLOT) && isSession(value)).map(([key, value]) => [key.slice(SLOT.length), value]);
+  }
+
+  /** @returns {Promise<SlotSummary[]>} the other tabs' slots, most recent first */
+  async others() {
+    const live = await liveTabs();
+    return (await this.slots())
+      .filter(([id]) => id !== this.id)
+      .map(([id, s]) => ({ id, savedAt: s.savedAt, step: s.step ?? null, live: !live || live.has(id) }))
+      .sort((a, b) => b.savedAt - a.savedAt);
+  }
+
+  /** @param {string} id @returns {Promise<SavedSession | undefined>} */
+  async read(id) {
+    const session = await get(SLOT + id);
+    return isSession(session) ? session : undefined;
+  }
+
+  /** @param {SavedSession} session */
+  save(session) {
+    return set(SLOT + this.id, session);
+  }
+
+  /** Clears this tab's slot only. */
+  clear() {
+    return del(SLOT + this.id);
+  }
+
+  /** Discards another tab's slot, unless that tab is open. */
+  async discard(id) {
+    const live = await liveTabs();
+    if (live?.has(id)) throw new Error('that tab is still open: discard its model there, with Train from scratch');
+    await del(SLOT + id);
+  }
 }

@@ -1,17 +1,51 @@
 // The views of the whole latent space: the latent map, the manifold grid, samples from the prior
 // and the interpolation strip. They follow the model being trained: the map with each held-out
 // report, the decoded views whenever new weights arrive, at most as often as keeps the page
-// responsive (a refresh costs a few milliseconds with the MLP, about ten times that with the convolutional decoder).
+// responsive (a refresh costs a few milliseconds with the MLP, about ten times that with the
+// convolutional decoder). Their decodes run in slices, so that no task on the main thread runs
+// long enough to delay a slider or a stroke, whatever the model.
 
 import { InterpolationStrip } from './interpolation.js';
 import { LABEL_COLORS, LatentMap } from './latentmap.js';
-import { ManifoldGrid } from './manifold.js';
+import { ManifoldGrid, gridPoints } from './manifold.js';
 import { PriorSamples } from './prior.js';
 
 const $ = (id) => document.getElementById(id);
 
 /** The decoded views take at most this share of the main thread while training. */
 const MAIN_THREAD_SHARE = 0.1;
+/**
+ * Longest a slice of decoding runs before the page gets the main thread back: under the 50 ms
+ * of a long task, with room for the input handler that waits behind it.
+ */
+const SLICE_MS = 20;
+/** Per-digit decode time, learned as the views draw (starts where a small MLP would be). */
+let msPerDigit = 0.5;
+
+const nextTask = () => (globalThis.scheduler?.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve)));
+
+/**
+ * Decodes `points` (`n × latent` values) in slices of about SLICE_MS each, yielding the main
+ * thread between them. Resolves to the decoded pixels and the milliseconds spent decoding, or
+ * to null once `stale()` turns true (a new model or a newer redraw took over).
+ */
+async function decodeInSlices(decode, points, latent, stale) {
+  const n = points.length / latent;
+  const pixels = new Float32Array(n * 784);
+  let busy = 0;
+  for (let from = 0; from < n; ) {
+    if (stale()) return null;
+    const count = Math.max(1, Math.min(n - from, Math.floor(SLICE_MS / msPerDigit)));
+    const started = performance.now();
+    pixels.set(decode(points.subarray(from * latent, (from + count) * latent)), from * 784);
+    const ms = performance.now() - started;
+    busy += ms;
+    msPerDigit = 0.5 * msPerDigit + (0.5 * Math.max(ms, 0.05)) / count;
+    from += count;
+    if (from < n) await nextTask();
+  }
+  return { pixels, busy };
+}
 /** Labels whose first held-out digit are the interpolation's default ends. */
 const DEFAULT_ENDS = [2, 7];
 
@@ -31,11 +65,15 @@ export class LatentViews {
       A: { index: labels.indexOf(DEFAULT_ENDS[0]) },
       B: { index: labels.indexOf(DEFAULT_ENDS[1]) },
     };
-    this.map = new LatentMap($('latent-map'), $('map-x'), $('map-y'), (index) => this.pick(index), () => this.refresh());
+    this.map = new LatentMap($('latent-map'), $('map-x'), $('map-y'), (index) => this.pick(index), () => this.refresh(), $('map-cursor'));
     this.manifold = new ManifoldGrid($('manifold'));
     this.prior = new PriorSamples($('prior-samples'));
     this.strip = new InterpolationStrip($('interpolation'), $('interpolation-mode'));
     this.lastRefresh = -Infinity;
+    /** Draws started, by view: a slice of an older draw of the same view stops. */
+    this.draws = {};
+    /** Views whose last draw failed, reported once. */
+    this.failing = new Set();
     this.lastCost = 0;
     this.timer = null;
 
@@ -80,6 +118,7 @@ export class LatentViews {
 
   /** The model changed (new weights or a new latent size). */
   modelChanged(latent, { now = false } = {}) {
+    // Slices under way decode with the new model from now on; a new size ends them.
     if (latent !== this.latent) {
       this.latent = latent;
       this.map.setLatentSize(latent);
@@ -103,40 +142,80 @@ export class LatentViews {
     }, Math.max(wait, 250));
   }
 
-  refresh() {
-    const started = performance.now();
-    this.drawManifold();
-    this.drawPrior();
-    this.drawStrip();
+  async refresh() {
+    const costs = await Promise.all([this.drawManifold(), this.drawPrior(), this.drawStrip()]);
     this.lastRefresh = performance.now();
-    this.lastCost = this.lastRefresh - started;
+    this.lastCost = costs.reduce((sum, ms) => sum + (ms ?? 0), 0);
   }
 
   decode = (z) => this.page.viewer().decode(z);
 
-  /** Runs a drawing call; a failure is reported once and leaves the last picture. */
-  attempt(what, call) {
+  /**
+   * Decodes `points` in slices for the view `what`, then paints them with `paint`; a failure is
+   * reported as `attempt` does. A newer draw of the same view, or a new latent size, ends it.
+   * Resolves to the milliseconds spent decoding.
+   */
+  async decodeView(what, points, paint) {
+    const latent = this.latent;
+    const draw = (this.draws[what] = (this.draws[what] ?? 0) + 1);
+    const stale = () => draw !== this.draws[what] || latent !== this.latent;
+    let result = null;
+    await this.attempt(what, async () => {
+      result = await decodeInSlices(this.decode, points, latent, stale);
+      if (result) paint(result.pixels);
+    });
+    return result?.busy;
+  }
+
+  /**
+   * Runs a drawing call; a failure leaves the last picture and is reported once, not again on
+   * every redraw until that view has drawn successfully.
+   */
+  async attempt(what, call) {
     try {
-      call();
+      await call();
+      this.failing.delete(what);
     } catch (e) {
-      this.page.error(`${what} failed: ${e.message}`);
+      if (!this.failing.has(what)) this.page.error(`${what} failed: ${e.message}`);
+      this.failing.add(what);
     }
   }
 
+  /**
+   * Another model took over (an import, fresh weights, a recovery): the means of the last one
+   * no longer describe it, so the map and the held-out ends wait for the new model's first
+   * report, and the decoded views redraw from it at once.
+   */
+  forgetModel() {
+    this.report = null;
+    this.means = null;
+    this.failing.clear();
+    this.map.show(new Float32Array(), this.labels);
+  }
+
   drawManifold() {
-    if (!this.latent) return;
-    this.attempt('The manifold grid', () => this.manifold.draw(this.decode, this.map.axes(), this.latent));
+    if (!this.latent) return undefined;
+    const points = gridPoints(this.map.axes(), this.latent);
+    return this.decodeView('The manifold grid', points, (pixels) => this.manifold.paint(pixels));
   }
 
   drawPrior() {
-    if (!this.latent) return;
-    this.attempt('Sampling the prior', () => this.prior.draw(this.decode, this.latent));
+    if (!this.latent) return undefined;
+    return this.decodeView('Sampling the prior', this.prior.points(this.latent), (pixels) => this.prior.paint(pixels));
   }
 
-  drawStrip() {
-    const [a, b] = [this.endPoint('A'), this.endPoint('B')];
-    if (!a || !b) return;
-    this.attempt('The interpolation', () => this.strip.draw(this.decode, a, b));
+  async drawStrip() {
+    let ends;
+    await this.attempt('The interpolation', () => {
+      ends = [this.endPoint('A'), this.endPoint('B')];
+    });
+    const [a, b] = ends ?? [];
+    if (!a || !b) return undefined;
+    const { points, note } = this.strip.path(a, b);
+    return this.decodeView('The interpolation', points, (pixels) => {
+      this.strip.paint(pixels);
+      $('interpolation-path').textContent = note;
+    });
   }
 
   /** μ of an end: a held-out digit's from the last report, a drawing's through the encoder. */
@@ -147,7 +226,8 @@ export class LatentViews {
       return out.slice(0, this.latent);
     }
     if (!this.means || chosen.index < 0) return null;
-    return this.means.slice(chosen.index * this.latent, (chosen.index + 1) * this.latent);
+    const mean = this.means.slice(chosen.index * this.latent, (chosen.index + 1) * this.latent);
+    return mean.every(Number.isFinite) ? mean : null;
   }
 
   /** A click on the map: the digit's μ goes to the sliders and becomes the chosen end. */

@@ -9,7 +9,9 @@
 // Commands run one at a time in the order they arrive. Each one with a `seq` (numbered by the
 // page, rising) is answered by a status carrying its seq once it is done, or by an error and a
 // status if it failed.
-// Out: {type: 'started', reason, config} when a new model takes over (before its figures),
+// Out: {type: 'started', reason, config, weights, progress, backend, seq} when a new model takes over
+// (before its figures; everything about it at once, so the page changes all or nothing;
+// seq: the command that brought it),
 // {type: 'status', state: 'ready' | 'training' | 'paused', backend, seq} (seq: the last
 // command done; a status with an older seq than the page last sent is already out of date),
 // {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, report} (HeldoutReport:
@@ -19,6 +21,9 @@
 // worker, training if this one was),
 // {type: 'reply', id, value} (export: the weights file; memory: MemoryReport),
 // {type: 'error', message}. A command that fails leaves the model being trained as it was.
+// {type: 'crashed', message}: the wasm trapped (out of memory, a panic) or an error escaped;
+// the instance can no longer be trusted, this worker answers nothing more, and the page
+// replaces it.
 
 import init, { TrainerHandle } from '../../pkg/latent_lab.js';
 
@@ -49,6 +54,10 @@ let wasm = null;
 let dataset = null;
 /** Adam's learning rate and the batch size: `{learningRate?, batchSize?}`, kept across trainers. */
 let optimizer = {};
+/** The most a training step may take on each backend: `{cpu?, webgpu?}` of `{totalBytes, largestTensorBytes}`. */
+let memoryBudgets = {};
+/** The seq of the command being handled, for the `started` it may bring. */
+let handling = 0;
 /** What a reset builds: {model: {latentSize, likelihood, covariance, architecture}, objective}. */
 let fresh = null;
 let gapK = 16;
@@ -76,6 +85,52 @@ const post = (message, transfer = []) => self.postMessage(message, transfer);
 function postStatus(next) {
   state = next;
   post({ type: 'status', state, backend: trainer.backend(), seq: answered });
+}
+
+/**
+ * Set once the worker has crashed: every message after that is ignored, since a wasm instance
+ * that trapped mid-call (Rust aborts on a failed allocation or a panic) may hold half-updated
+ * state, and a future it was polling never settles.
+ */
+let crashed = false;
+/** The last message Rust's panic hook wrote, which names what failed ("memory allocation of …"). */
+let lastPanic = null;
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  lastPanic = args.map(String).join(' ');
+  consoleError(...args);
+};
+
+async function crash(error) {
+  if (crashed) return;
+  crashed = true;
+  running = false;
+  // A lost GPU device makes wgpu fail too: that is reported (and recovered from) as such.
+  if (gpu.device) await Promise.race([gpu.device.lost, new Promise((r) => setTimeout(r, 200))]);
+  if (gpu.lost) return;
+  const message = [error?.message ?? String(error), lastPanic].filter(Boolean).join(': ');
+  post({ type: 'crashed', message });
+}
+// A trap inside a future that wasm-bindgen polls from a microtask escapes every `catch`: it
+// surfaces only here, and the promise the command awaits never settles.
+self.addEventListener?.('error', (e) => crash(e.error ?? e.message));
+self.addEventListener?.('unhandledrejection', (e) => crash(e.reason));
+
+/**
+ * For the browser tests only (set through Playwright in the worker): makes the next training
+ * chunk, import or pause fail the way an out-of-memory trap does, with an error thrown outside
+ * any promise chain and a call that never returns.
+ * @type {{next: null | 'train' | 'load' | 'pause'}}
+ */
+const faults = { next: null };
+self.latentLabFaults = faults;
+function trapIfAsked(point) {
+  if (faults.next !== point) return undefined;
+  faults.next = null;
+  setTimeout(() => {
+    throw new WebAssembly.RuntimeError('unreachable');
+  });
+  return new Promise(() => {});
 }
 
 /**
@@ -144,6 +199,7 @@ channel.port1.onmessage = () => waiting.shift()?.();
 const yieldToEvents = () => new Promise((resolve) => { waiting.push(resolve); channel.port2.postMessage(null); });
 
 self.onmessage = ({ data }) => {
+  if (crashed) return;
   // Ends training after the chunk under way, so Pause answers quickly; the pause itself (and
   // whatever was sent before it) still takes its turn.
   if (data.type === 'pause') running = false;
@@ -152,6 +208,7 @@ self.onmessage = ({ data }) => {
 
 /** Runs a command, then says what state it left, so the page knows it was done. */
 async function answer(message) {
+  handling = message.seq ?? 0;
   try {
     await handle(message);
   } finally {
@@ -169,6 +226,10 @@ let failedWhileTraining = false;
  * task's turn, so no later command has started training again before its status is sent.
  */
 async function failed(error) {
+  if (error instanceof WebAssembly.RuntimeError) {
+    crash(error);
+    return;
+  }
   failedWhileTraining = running;
   running = false;
   // A lost device's `lost` promise settles around the failures it causes: give it a moment.
@@ -186,6 +247,7 @@ async function handle(message) {
       dataset = new Uint8Array(message.dataset);
       gapK = message.gapK ?? gapK;
       optimizer = message.optimizer ?? optimizer;
+      memoryBudgets = message.memoryBudgets ?? {};
       await start('init', message.backend, new Uint8Array(message.weights), message.evaluate);
       if (message.train) startTraining();
       break;
@@ -196,12 +258,14 @@ async function handle(message) {
       // Also here, in turn: a Train sent before this Pause may have started training again.
       running = false;
       if (trainer && state === 'training') {
+        await trapIfAsked('pause');
         await sendWeights();
         state = 'paused';
       }
       break;
     case 'load':
       running = false;
+      await trapIfAsked('load');
       await start('load', trainer.backend().kind, new Uint8Array(message.weights), true);
       break;
     case 'reset':
@@ -272,37 +336,53 @@ async function memoryReport() {
 
 /**
  * Replaces the trainer with one starting from `weights` (fresh ones as the last reset asked
- * when absent); only once the new one exists is the old one freed.
+ * when absent). All or nothing: the new trainer is built and everything the page will show of
+ * it read first; only then is the old one freed and the new one announced, so a file that
+ * fails anywhere on the way leaves the model being trained, and the page, as they were.
  */
 async function start(reason, backend, weights, evaluateFirst) {
-  // A weights file brings its own model and objective.
-  const options = { ...(weights ? {} : fresh), ...optimizer };
+  // A weights file brings its own model, objective and optimizer settings; the page's optimizer
+  // settings apply to fresh weights and to a rebuild of the same weights under new ones.
+  const ownSettings = reason === 'init' || reason === 'load';
+  const options = { ...(weights ? {} : fresh), ...(ownSettings ? {} : optimizer) };
+  const create = (kind) => TrainerHandle.create({ backend: kind, ...options, memoryBudget: memoryBudgets[kind] }, dataset, weights);
   let next;
   try {
-    next = await TrainerHandle.create({ backend, ...options }, dataset, weights);
+    next = await create(backend);
   } catch (e) {
     // Only a device that will not start falls back to the CPU; bad settings are refused.
     if (backend !== 'webgpu' || !e.message.startsWith('WebGPU is not available')) throw e;
     post({ type: 'error', message: `WebGPU could not start (${e.message}); training on the CPU instead.` });
-    next = await TrainerHandle.create({ backend: 'cpu', ...options }, dataset, weights);
+    next = await create('cpu');
+  }
+  let announced;
+  try {
+    const config = next.config();
+    const progress = next.progress();
+    const bytes = await next.exportWeights();
+    announced = { type: 'started', reason, config, progress, weights: bytes, backend: next.backend(), seq: handling };
+  } catch (e) {
+    next.free();
+    throw e;
   }
   trainer?.free();
   trainer = next;
-  post({ type: 'started', reason, config: trainer.config() });
+  optimizer = { learningRate: announced.config.learning_rate, batchSize: announced.config.batch_size };
+  post(announced, [announced.weights.buffer]);
   chunk = 1;
   stepsPerSecond = null;
   trainingMs = 0;
   evalMs = 0;
   weightsMs = 0;
   gapMs = 0;
-  lastEvalImages = trainer.progress().imagesSeen;
+  lastEvalImages = announced.progress.imagesSeen;
   lastEvalAt = performance.now();
+  lastWeightsAt = performance.now();
+  state = 'ready';
   if (evaluateFirst) {
     await evaluate();
     await estimateGap();
   }
-  await sendWeights();
-  state = 'ready';
 }
 
 /** Trains chunk after chunk while `running`; one loop at a time. */
@@ -321,6 +401,7 @@ async function loop() {
 
 async function trainChunk() {
   if (!running) return;
+  await trapIfAsked('train');
   const started = performance.now();
   const stats = await trainer.trainSteps(chunk);
   const elapsed = Math.max(1, performance.now() - started);

@@ -1,0 +1,61 @@
+//! The range of every setting the page has a field for, built from the constants the checks
+//! themselves use ([`VaeConfig`], [`Objective`], [`TrainerConfig`]), so the page's fields, the
+//! trainer and the weights loader cannot disagree about what is allowed.
+
+use serde::Serialize;
+
+use crate::model::VaeConfig;
+use crate::trainer::{Objective, TrainerConfig};
+
+/// The accepted values of one setting: `min ≤ value ≤ max`, or `min < value` when
+/// `min_exclusive` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Range {
+    pub min: f64,
+    pub max: f64,
+    /// Serialised only when set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub min_exclusive: bool,
+}
+
+impl Range {
+    fn inclusive(min: f64, max: f64) -> Self {
+        Self {
+            min,
+            max,
+            min_exclusive: false,
+        }
+    }
+}
+
+/// Every setting's range, serialised in camelCase for the page.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingLimits {
+    pub latent_size: Range,
+    /// The fixed σ of a Gaussian decoder.
+    pub sigma: Range,
+    /// Samples of z per image.
+    pub samples: Range,
+    pub beta: Range,
+    pub warmup_steps: Range,
+    pub learning_rate: Range,
+    pub batch_size: Range,
+}
+
+pub fn setting_limits() -> SettingLimits {
+    SettingLimits {
+        latent_size: Range::inclusive(1.0, VaeConfig::MAX_LATENT_SIZE as f64),
+        sigma: Range::inclusive(VaeConfig::MIN_SIGMA, VaeConfig::MAX_SIGMA),
+        samples: Range::inclusive(1.0, Objective::MAX_SAMPLES as f64),
+        beta: Range::inclusive(0.0, Objective::MAX_BETA),
+        warmup_steps: Range::inclusive(0.0, Objective::MAX_WARMUP_STEPS as f64),
+        learning_rate: Range {
+            min: 0.0,
+            max: TrainerConfig::MAX_LEARNING_RATE,
+            min_exclusive: true,
+        },
+        batch_size: Range::inclusive(1.0, TrainerConfig::MAX_BATCH_SIZE as f64),
+    }
+}

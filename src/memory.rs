@@ -1,0 +1,326 @@
+//! How much memory a training run needs, estimated from its settings before anything is
+//! allocated, so that settings inside every range but too big together (a convolutional model
+//! with 16 samples of z and batches of 1,024 wants 3.5 GB) are refused with a reason instead of
+//! trapping the page's worker when wasm's 4 GiB run out mid-step.
+//!
+//! The estimate follows a training step's tensors layer by layer (`Step`), adds the
+//! parameters with every copy the trainer keeps of them, and the dataset the trainer uploads as
+//! f32. Peak live bytes measured natively on the CPU backend with a counting allocator
+//! (`tests/memory.rs` holds the estimate to them), against the estimate, in MB:
+//!
+//! | model (latent, likelihood)    | L × batch | measured | estimate |       |
+//! |-------------------------------|-----------|---------:|---------:|------:|
+//! | MLP diagonal (20, Bernoulli)  | 1 × 1     |     68.0 |     92.4 | 1.36× |
+//! | the same, hidden size 2048    | 1 × 1     |    470.8 |    522.8 | 1.11× |
+//! | MLP diagonal (20, Bernoulli)  | 4 × 1024  |    172.7 |    213.1 | 1.23× |
+//! | MLP diagonal (20, Bernoulli)  | 16 × 1024 |    503.2 |    545.2 | 1.08× |
+//! | MLP diagonal (20, Gaussian)   | 16 × 1024 |    336.3 |    429.6 | 1.28× |
+//! | MLP diagonal (64, Bernoulli)  | 16 × 1024 |    510.7 |    556.7 | 1.09× |
+//! | MLP full (20, Bernoulli)      | 16 × 1024 |    508.7 |    554.9 | 1.09× |
+//! | MLP full (64, Bernoulli)      | 4 × 1024  |    232.2 |    317.4 | 1.37× |
+//! | MLP full (64, Bernoulli)      | 16 × 1024 |    567.0 |    655.9 | 1.16× |
+//! | MLP full (64, learned σ)      | 16 × 1024 |    414.1 |    540.3 | 1.30× |
+//! | conv diagonal (20, Bernoulli) | 1 × 1     |     81.3 |    106.0 | 1.30× |
+//! | conv diagonal (20, Bernoulli) | 2 × 32    |     81.3 |    122.3 | 1.50× |
+//! | conv diagonal (20, Bernoulli) | 4 × 1024  |    978.5 |   1070.7 | 1.09× |
+//! | conv diagonal (20, Bernoulli) | 16 × 1024 |   3490.6 |   3675.6 | 1.05× |
+//! | conv full (64, Bernoulli)     | 1 × 1     |    146.4 |    173.9 | 1.19× |
+//! | conv full (64, Bernoulli)     | 4 × 1024  |   1038.0 |   1175.0 | 1.13× |
+//!
+//! The largest single allocation measured was exactly the estimate's largest tensor in each.
+//!
+//! Not counted, so a budget must leave room for them:
+//! - the allocator's overhead in wasm. The page's release build, run in Node, grew its memory
+//!   7–25% beyond the native peak (MLP 16 × 1024: 540.1 MB diagonal, 648.6 MB full 64, 494.3 MB
+//!   full 64 with learned σ, 385.7 MB Gaussian; conv 2 × 128: 142.3 MB; conv 4 × 1024:
+//!   1226.9 MB diagonal, 1301.9 MB full 64), up to 15% beyond the estimate;
+//! - an evaluation, which never runs during a step and measured at most 205 MB above the
+//!   trainer's resting state (the importance-weighted gap, 4,096 decoded images at a time, conv
+//!   with a full covariance).
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Architecture, CONV_CHANNELS, Covariance, Likelihood, SIDE, VaeConfig};
+use crate::trainer::TrainerConfig;
+
+/// Bytes of an f32.
+const F32: u64 = 4;
+
+/// What a training run is estimated to need at the peak of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryEstimate {
+    /// The trainer's live allocations together, as the CPU backend makes them; wasm's memory
+    /// grows further by its allocator's overhead (see the module's notes).
+    pub total_bytes: u64,
+    /// The largest single tensor.
+    pub largest_tensor_bytes: u64,
+}
+
+/// What a page can spend: on the whole run, and on one buffer (wasm32 cannot address more than
+/// 4 GiB, and a GPU caps the size of one buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemoryBudget {
+    pub total_bytes: u64,
+    pub largest_tensor_bytes: u64,
+}
+
+/// Which rows a tensor has one of: one per image of the batch (the encoder), or one per sample
+/// of z, samples × batch of them (the decoder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rows {
+    Image,
+    Sample,
+}
+
+/// The tensors of a training step in the order the forward pass makes them, as f32 values per
+/// row: those burn's autodiff keeps for the backward pass (alive until the backward pass has
+/// gone back past them), and the transient ones a layer holds for a moment beside everything
+/// kept so far (the padded image of a convolution and its products, the likelihood's gradients
+/// at the start of the backward pass). Going backwards frees the kept tensors in the reverse
+/// order, so the step's peak is the largest "kept so far + one layer's transients".
+#[derive(Default)]
+struct Step {
+    tensors: Vec<Tensors>,
+}
+
+/// Some tensors of the same rows, made together.
+struct Tensors {
+    rows: Rows,
+    /// Values per row, all of them together.
+    values: u64,
+    /// Values per row of the largest of them.
+    largest: u64,
+    kept: bool,
+}
+
+impl Step {
+    /// `count` kept tensors of `values` per row each.
+    fn kept(&mut self, rows: Rows, count: u64, values: u64) {
+        self.tensors.push(Tensors {
+            rows,
+            values: count.saturating_mul(values),
+            largest: values,
+            kept: true,
+        });
+    }
+
+    /// Transient tensors of these sizes per row, alive together.
+    fn transient(&mut self, rows: Rows, values: &[u64]) {
+        self.tensors.push(Tensors {
+            rows,
+            values: values.iter().fold(0, |sum, v| sum.saturating_add(*v)),
+            largest: values.iter().copied().max().unwrap_or(0),
+            kept: false,
+        });
+    }
+
+    /// A [`crate::conv::PatchConv2d`] with padding 1 on a square channels-last image: the block
+    /// each kernel offset reads is copied and kept (its product with the weights needs it back),
+    /// while the padded image, one product and the running sum come and go.
+    fn conv(&mut self, rows: Rows, side: u64, from: u64, to: u64, kernel: u64, stride: u64) {
+        let padded = (side + 2).div_ceil(stride) * stride;
+        let out = (side + 2 - kernel) / stride + 1;
+        self.transient(
+            rows,
+            &[padded * padded * from, out * out * to, out * out * to],
+        );
+        self.kept(rows, kernel * kernel, out * out * from);
+    }
+
+    fn of(model: &VaeConfig) -> Self {
+        use Rows::{Image, Sample};
+        let hidden = model.hidden_size as u64;
+        let latent = model.latent_size as u64;
+        let pixels = model.input_size as u64;
+        let side = SIDE as u64;
+        let [c1, c2] = CONV_CHANNELS.map(|c| c as u64);
+        let features = c2 * (side / 4) * (side / 4);
+        let mut s = Self::default();
+        // The batch, also the likelihood's target.
+        s.kept(Image, 1, pixels);
+        match model.architecture {
+            // Each dense layer keeps its input, each LeakyReLU its own.
+            Architecture::Mlp => s.kept(Image, 4, hidden),
+            Architecture::Conv => {
+                s.conv(Image, side, 1, c1, 4, 2);
+                s.kept(Image, 1, (side / 2) * (side / 2) * c1);
+                s.conv(Image, side / 2, c1, c2, 4, 2);
+                s.kept(Image, 2, features);
+                s.kept(Image, 2, hidden);
+            }
+        }
+        // μ, log σ² and σ, and the KL's terms.
+        s.kept(Image, 4, latent);
+        if model.covariance == Covariance::Full {
+            let square = latent.saturating_mul(latent);
+            // The head's output, then its lower triangle and L kept for the KL and for L ε.
+            s.transient(Image, &[square]);
+            s.kept(Image, 2, square);
+            // L repeated for each sample is multiplied by ε, which needs no gradient: only ε is
+            // kept, and the repeat (and its gradient, on the way back) comes and goes.
+            s.transient(Sample, &[square, latent]);
+        }
+        // ε, σ repeated, and z.
+        s.kept(Sample, 3, latent);
+        match model.architecture {
+            Architecture::Mlp => s.kept(Sample, 4, hidden),
+            Architecture::Conv => {
+                s.kept(Sample, 2, hidden);
+                s.kept(Sample, 1, features);
+                s.conv(Sample, side / 4, c2, 4 * c1, 3, 1);
+                // The pixel shuffle's copy, then LeakyReLU's input.
+                let shuffled = (side / 2) * (side / 2) * c1;
+                s.transient(Sample, &[shuffled]);
+                s.kept(Sample, 1, shuffled);
+                s.conv(Sample, side / 2, c1, 4, 3, 1);
+            }
+        }
+        // The likelihood keeps the logits (or their sigmoid), the repeated targets and one more
+        // term; its gradients at the start of the backward pass are what the measured peaks
+        // need beyond that: 2.65k values per sample for a Bernoulli and 0.89k for a Gaussian
+        // in the MLP (3.4 and 1.1 images' worth), rounded up.
+        s.kept(Sample, 3, pixels);
+        let gradients = match model.likelihood {
+            Likelihood::Bernoulli => [pixels, pixels, pixels, pixels / 2],
+            Likelihood::Gaussian { .. } | Likelihood::GaussianLearned => [pixels, pixels / 4, 0, 0],
+        };
+        s.transient(Sample, &gradients);
+        s
+    }
+
+    /// The peak of live values and the largest single tensor, for `batch` images with `samples`
+    /// draws of z each.
+    fn peak(&self, batch: u64, samples: u64) -> (u64, u64) {
+        let (mut kept, mut peak, mut largest) = (0u64, 0u64, 0u64);
+        for tensors in &self.tensors {
+            let rows = match tensors.rows {
+                Rows::Image => batch,
+                Rows::Sample => batch.saturating_mul(samples),
+            };
+            let values = tensors.values.saturating_mul(rows);
+            largest = largest.max(tensors.largest.saturating_mul(rows));
+            if tensors.kept {
+                kept = kept.saturating_add(values);
+                peak = peak.max(kept);
+            } else {
+                peak = peak.max(kept.saturating_add(values));
+            }
+        }
+        (peak, largest)
+    }
+}
+
+/// Copies of the parameters alive at a step's peak. Between chunks the trainer holds the model
+/// and Adam's two moments twice (the current ones and the snapshot a divergence rolls back to:
+/// 6 copies, measured exactly); during the last step of a chunk it also holds the candidate
+/// snapshot and builds the gradients and the next model and moments, 9.6 copies at the
+/// measured peak of small batches, rounded up.
+const PARAMETER_COPIES: u64 = 10;
+
+/// What does not grow with the settings: the held-out split (1,000 images, 3.1 MB as f32),
+/// the dataset's bytes and their parsed copy while the trainer starts (15.7 MB), and wasm's
+/// stack and statics.
+const FIXED_BYTES: u64 = 24 << 20;
+
+impl TrainerConfig {
+    /// The memory a run of these settings needs at the peak of a training step, with
+    /// `training_images` images of the model's size uploaded.
+    pub fn memory_estimate(&self, training_images: usize) -> MemoryEstimate {
+        let model = &self.model;
+        let batch = self.batch_size as u64;
+        let samples = self.objective.samples as u64;
+        let (activations, largest_activation) = Step::of(model).peak(batch, samples);
+        let parameter_bytes = model.parameter_count().saturating_mul(F32);
+        let data_bytes = (training_images as u64)
+            .saturating_mul(model.input_size as u64)
+            .saturating_mul(F32);
+        MemoryEstimate {
+            total_bytes: activations
+                .saturating_mul(F32)
+                .saturating_add(parameter_bytes.saturating_mul(PARAMETER_COPIES))
+                .saturating_add(data_bytes)
+                .saturating_add(FIXED_BYTES),
+            largest_tensor_bytes: largest_activation
+                .saturating_mul(F32)
+                .max(data_bytes)
+                .max(model.largest_parameter_count().saturating_mul(F32)),
+        }
+    }
+
+    /// The estimate, or the reason it does not fit in `budget`, naming the settings that
+    /// decide it.
+    pub fn check_memory(
+        &self,
+        training_images: usize,
+        budget: MemoryBudget,
+    ) -> Result<MemoryEstimate, String> {
+        let estimate = self.memory_estimate(training_images);
+        let settings = || {
+            let architecture = match self.model.architecture {
+                Architecture::Mlp => "MLP",
+                Architecture::Conv => "conv",
+            };
+            // A full covariance's L² per sample is what makes the latent size matter.
+            let covariance = match self.model.covariance {
+                Covariance::Diagonal => String::new(),
+                Covariance::Full => format!(
+                    " with a full covariance (latent {})",
+                    self.model.latent_size
+                ),
+            };
+            format!(
+                "{architecture}{covariance}, L = {}, batch {}",
+                self.objective.samples,
+                thousands(self.batch_size as u64)
+            )
+        };
+        if estimate.total_bytes > budget.total_bytes {
+            let (needed, limit) = sizes(estimate.total_bytes, budget.total_bytes);
+            return Err(format!(
+                "{} needs about {needed}; this page can use about {limit}: lower the batch size \
+                 or L",
+                settings()
+            ));
+        }
+        if estimate.largest_tensor_bytes > budget.largest_tensor_bytes {
+            let (needed, limit) = sizes(estimate.largest_tensor_bytes, budget.largest_tensor_bytes);
+            return Err(format!(
+                "{} needs a single buffer of about {needed}; this page can allocate at most \
+                 {limit} at once: lower the batch size or L",
+                settings()
+            ));
+        }
+        Ok(estimate)
+    }
+}
+
+/// `1,024`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Decimal gigabytes or megabytes with one decimal (`5.1 GB`, `310.4 MB`), or with as many more
+/// as it takes, up to three, for a need just over its limit not to read as the same figure.
+fn sizes(needed: u64, limit: u64) -> (String, String) {
+    let format = |n: u64, decimals: usize| {
+        if n >= 1_000_000_000 {
+            format!("{:.*} GB", decimals, n as f64 / 1e9)
+        } else {
+            format!("{:.*} MB", decimals, n as f64 / 1e6)
+        }
+    };
+    (1..=3)
+        .map(|decimals| (format(needed, decimals), format(limit, decimals)))
+        .find(|(needed, limit)| needed != limit)
+        .unwrap_or_else(|| (format(needed, 3), format(limit, 3)))
+}
