@@ -94,8 +94,10 @@ describe('never crash, never lose work (CPU path)', { timeout: 10 * TIMEOUT }, (
     await p.setValue('learning-rate', '0.001');
     await page.waitForFunction(() => document.body.dataset.model.includes('"learningRate":0.001') && document.body.dataset.state !== 'switching');
     await p.importFile(exported.bytes, 'snapshot.bpk');
+    // The page reads the file before it turns busy: wait for the import itself, not a state
+    // the page may still be in from the learning rate's change.
+    await page.waitForFunction(() => /Loaded snapshot\.bpk/.test(document.getElementById('model-note').textContent), null, { timeout: TIMEOUT });
     await waitForState(page, 'ready');
-    assert.match(await page.textContent('#model-note'), /Loaded snapshot\.bpk/);
     await p.decodedBecomes(pixels);
     assert.deepEqual(problems, []);
   });

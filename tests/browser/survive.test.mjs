@@ -183,19 +183,19 @@ describe('two tabs, one browser: each keeps its own autosave', { timeout: 6 * TI
   });
 
   test('the other tabs\' autosaves are listed: a closed tab\'s can be discarded, any opened as a copy', { timeout: TIMEOUT }, async () => {
-    // Open now: tab A (step stepA of the last test) and tab C (B's model, taken over). Closed:
-    // the two tabs of the first test.
+    // Open now: tab A and tab C (B's model, taken over). Closed: the first test's tabs, one of
+    // whose autosaves tab A took over when it opened.
     const [a, c] = tabs;
     const stepC = await on(c).step();
+    // The list is read again when it is opened: C's tab is open now.
     await a.click('#autosaves summary');
-    const items = a.locator('#autosaves li');
-    await items.first().waitFor();
-    assert.equal(await items.count(), 3, await a.textContent('#autosaves'));
-    const texts = await items.allTextContents();
+    await a.waitForFunction(() => /its tab is open/.test(document.getElementById('autosaves').textContent));
+    const texts = await a.locator('#autosaves li').allTextContents();
     assert.equal(texts.filter((t) => /its tab is open/.test(t)).length, 1, texts.join(' | '));
+    assert.ok(texts.some((t) => /its tab is closed/.test(t)), texts.join(' | '));
     assert.equal(await a.locator('#autosaves li:has-text("its tab is open") button:text("Discard")').count(), 0, 'an open tab\'s autosave cannot be discarded');
     await a.locator('#autosaves li:has-text("its tab is closed") button:text("Discard")').first().click();
-    await a.waitForFunction(() => document.querySelectorAll('#autosaves li').length === 2);
+    await a.waitForFunction((n) => document.querySelectorAll('#autosaves li').length === n, texts.length - 1);
     // Open a copy of C's model here; C keeps it.
     await a.locator('#autosaves li:has-text("its tab is open") button:text("Open a copy")').click();
     await a.waitForFunction(() => /A copy of the model autosaved .* in another tab/.test(document.getElementById('model-note').textContent), null, { timeout: TIMEOUT });
@@ -287,6 +287,15 @@ describe('a refused file changes nothing at all (CPU path)', { timeout: 4 * TIME
     await p.importFile(limit, 'at-the-limit.bpk');
     await page.waitForFunction(() => document.getElementById('fig-step').textContent === '9,007,199,254,740,991', null, { timeout: TIMEOUT });
     assert.match(await page.textContent('#model-note'), /Loaded at-the-limit\.bpk/);
+    await waitForState(page, 'ready', TIMEOUT);
+    // It cannot train further, and says why, without a step that would count past the limit.
+    await page.click('#train');
+    assert.match(await p.alert(), /more steps would count past 9007199254740991, the largest count the page can show/);
+    await waitForState(page, 'paused', TIMEOUT);
+    assert.equal(await p.step(), 2 ** 53 - 1);
+    await p.importFile(good, 'good.bpk');
+    await page.waitForFunction(() => /Loaded good\.bpk/.test(document.getElementById('model-note').textContent), null, { timeout: TIMEOUT });
+    await waitForState(page, 'ready', TIMEOUT);
     assert.deepEqual(problems, []);
   });
 
@@ -316,7 +325,8 @@ describe('a refused file changes nothing at all (CPU path)', { timeout: 4 * TIME
   test('an autosave that fails the same checks is set aside at start-up, with the reason', { timeout: TIMEOUT }, async () => {
     const { bytes } = await p.exportFile();
     const progress = JSON.parse(metadataOf(bytes, 'progress'));
-    const crafted = withMetadata(bytes, 'progress', JSON.stringify({ ...progress, step: 2 ** 64 - 1 }));
+    // 2^64 − 1 written exactly: JSON.stringify would round it to a float first.
+    const crafted = withMetadata(bytes, 'progress', JSON.stringify({ ...progress, step: 0 }).replace('"step":0', '"step":18446744073709551615'));
     // Written where this tab's autosave lives (idb-keyval's default store), as a damaged or
     // tampered profile would hold it.
     await page.evaluate(async (base64) => {
@@ -411,12 +421,12 @@ describe('the page where the person is looking (CPU path)', { timeout: 4 * TIMEO
     // A report of NaN means, as a model gone NaN would give.
     await page.evaluate(() => window.latentLab.views.showReport(new Float32Array(1000 * window.latentLab.latentSize).fill(NaN), window.latentLab.latentSize));
     await page.waitForTimeout(500);
-    assert.equal(await page.isHidden('#alert'), true, 'the interpolation skips ends it cannot place, and raises no error');
+    assert.equal(await page.isHidden('#alert'), true, `the interpolation skips ends it cannot place, and raises no error: ${await page.textContent('#alert span')}`);
     await page.click('#reset');
     await page.waitForFunction(() => window.latentLab.views.means?.every(Number.isFinite), null, { timeout: TIMEOUT });
     await waitForState(page, 'ready', TIMEOUT);
     assert.ok(inkedPixels(await canvasPixels(page, 'interpolation')) > 0, 'the strip is drawn from the new model');
-    assert.equal(await page.isHidden('#alert'), true);
+    assert.equal(await page.isHidden('#alert'), true, await page.textContent('#alert span'));
     assert.deepEqual(problems, []);
   });
 
@@ -438,7 +448,7 @@ describe('the page where the person is looking (CPU path)', { timeout: 4 * TIMEO
     });
     await page.waitForFunction(() => /there is no sphere to follow: the path is linear/.test(document.getElementById('interpolation-path').textContent));
     assert.ok(inkedPixels(await canvasPixels(page, 'interpolation')) > 0, 'a strip of digits');
-    assert.equal(await page.isHidden('#alert'), true, 'no error');
+    assert.equal(await page.isHidden('#alert'), true, `no error: ${await page.textContent('#alert span')}`);
     assert.deepEqual(problems, []);
   });
 });

@@ -86,6 +86,8 @@ describe('the seeds made visible', { timeout: 10 * TIMEOUT }, () => {
     await page.click('#a-from-drawing');
     assert.match(await page.textContent('#alert'), /Draw a digit/);
     await page.click('#dismiss');
+    // The alert shows at the bottom of the window, where the person is: the pad is further up.
+    await page.locator('#pad').scrollIntoViewIfNeeded();
     const pad = await page.locator('#pad').boundingBox();
     await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.15);
     await page.mouse.down();

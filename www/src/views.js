@@ -108,6 +108,12 @@ export class LatentViews {
    * the weights of a model with a new latent size; it is then shown when they arrive.
    */
   showReport(means, latent) {
+    // Means that are not all finite (a model gone NaN) would turn the map's principal axes, and
+    // so the manifold grid, into NaN: the views keep to the prior's axes until a finite report.
+    if (!means.every(Number.isFinite)) {
+      this.forgetModel();
+      return;
+    }
     this.report = { means, latent };
     if (latent !== this.latent) return;
     this.means = Float32Array.from(means);
@@ -190,6 +196,8 @@ export class LatentViews {
     this.report = null;
     this.means = null;
     this.failing.clear();
+    // The old model's principal axes say nothing of the new one: the prior's axes until its report.
+    this.map.pca = null;
     this.map.show(new Float32Array(), this.labels);
   }
 
