@@ -16,7 +16,7 @@ use crate::data::MnistSplit;
 use crate::limits;
 use crate::memory::MemoryBudget;
 use crate::model::{Architecture, Covariance, Likelihood, Vae, VaeConfig};
-use crate::trainer::{Objective, OptimizerSettings, Trainer, TrainerConfig};
+use crate::trainer::{Objective, Trainer, TrainerConfig};
 use crate::weights::{Precision, Weights};
 
 #[wasm_bindgen(start)]
@@ -246,17 +246,24 @@ pub fn check_training_settings(
     to_js(&config.memory_estimate(training_images))
 }
 
-/// The held-out digits' labels, for colouring the latent map.
-#[wasm_bindgen(js_name = heldoutLabels)]
-pub fn heldout_labels(dataset: &[u8]) -> Result<Vec<u8>, JsError> {
-    Ok(MnistSplit::parse(dataset).map_err(js_error)?.heldout.labels)
-}
-
-/// The number of training images in a dataset, which the memory a training step needs depends
-/// on (the trainer keeps them all on its device).
-#[wasm_bindgen(js_name = trainingImages)]
-pub fn training_images(dataset: &[u8]) -> Result<usize, JsError> {
-    Ok(MnistSplit::parse(dataset).map_err(js_error)?.train.len())
+/// What the main thread needs of the dataset, from one parse of its 8 MB: `{ heldoutLabels,
+/// trainingImages }`, the held-out digits' labels (a Uint8Array, for colouring the latent map)
+/// and the number of training images (the memory a training step needs depends on it: the
+/// trainer keeps them all on its device).
+#[wasm_bindgen(js_name = datasetSummary)]
+pub fn dataset_summary(dataset: &[u8]) -> Result<JsValue, JsError> {
+    let split = MnistSplit::parse(dataset).map_err(js_error)?;
+    let summary = js_sys::Object::new();
+    let set = |key: &str, value: JsValue| {
+        js_sys::Reflect::set(&summary, &JsValue::from_str(key), &value)
+            .map_err(|_| js_error("could not build the dataset summary"))
+    };
+    set(
+        "heldoutLabels",
+        js_sys::Uint8Array::from(split.heldout.labels.as_slice()).into(),
+    )?;
+    set("trainingImages", JsValue::from(split.train.len() as u32))?;
+    Ok(summary.into())
 }
 
 /// Inference on the main thread, on the CPU: decode, encode and reconstruct answer at once.
@@ -264,7 +271,6 @@ pub fn training_images(dataset: &[u8]) -> Result<usize, JsError> {
 pub struct Viewer {
     model: Vae,
     objective: Option<Objective>,
-    optimizer: Option<OptimizerSettings>,
     device: Device,
 }
 
@@ -277,11 +283,9 @@ impl Viewer {
         let device = backend::cpu_device();
         let weights = Weights::parse(weights).map_err(js_error)?;
         let objective = weights.objective.clone();
-        let optimizer = weights.optimizer;
         Ok(Self {
             model: weights.into_model(&device).map_err(js_error)?,
             objective,
-            optimizer,
             device,
         })
     }
@@ -299,12 +303,6 @@ impl Viewer {
     /// The objective the model was being trained with, when its file says.
     pub fn objective(&self) -> Result<JsValue, JsError> {
         to_js(&self.objective)
-    }
-
-    /// `{ learning_rate, batch_size }` the model was being trained with, or null when its file
-    /// does not say (the shipped models do not).
-    pub fn optimizer(&self) -> Result<JsValue, JsError> {
-        to_js(&self.optimizer)
     }
 
     /// Decoded means (784 values in `[0, 1]` each, row-major) of `n` latent points given as one

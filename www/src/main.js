@@ -2,7 +2,7 @@
 // drawing pad, starts the training worker on WebGPU or the CPU, and keeps the work: the model
 // and plot are autosaved, and restored on the next visit.
 
-import init, { Viewer, checkTrainingSettings, heldoutLabels, settingLimits, trainingImages } from '../../pkg/latent_lab.js';
+import init, { Viewer, checkTrainingSettings, datasetSummary, settingLimits } from '../../pkg/latent_lab.js';
 import { OtherAutosaves } from './autosaves.js';
 import { DrawingPad } from './canvas.js';
 import { clearDigit, paintDigit } from './digit.js';
@@ -142,9 +142,9 @@ async function main() {
   const gpuSupport = await gpu;
   showStatus('Loading 10,000 MNIST digits…');
   const dataset = await loadBytes('dataset');
-  let labels;
+  let summary;
   try {
-    labels = heldoutLabels(dataset);
+    summary = datasetSummary(dataset);
   } catch (e) {
     // The model on screen still works: the sliders and the drawing pad need no data.
     showError(`The training data could not be read (${e.message}). Training is off; the sliders and the drawing pad still use the model. Rebuild the page with scripts/demo.sh.`);
@@ -152,7 +152,7 @@ async function main() {
     document.body.dataset.state = 'no-data';
     return;
   }
-  const trainingImageCount = trainingImages(dataset);
+  const { heldoutLabels: labels, trainingImages: trainingImageCount } = summary;
   const budgets = memoryBudgets(gpuSupport);
   const views = new LatentViews(
     {
