@@ -4,15 +4,19 @@
 // Not part of the test suite; BENCHMARKS.md keeps its output.
 //
 // Usage: node scripts/bench.mjs [--seconds 30] [--backends cpu,webgpu] [--peers wasm,webgl,webgpu]
-//                               [--no-build] [--no-native] [--no-large]
+//                               [--no-build] [--no-native] [--no-large] [--no-conv]
 // --no-large skips the responsiveness run with the largest model the page accepts (convolutional,
-// latent 64, full covariance) training on the CPU.
+// latent 64, full covariance) training on the CPU; --no-conv the count of the convolutional
+// model's GPU work. On WebGPU the GPU work is counted (bench/gpu-work.mjs, evaluated in the
+// training worker and in the peer's page): per training step, and per held-out evaluation,
+// weight sync and gap estimate apart.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { installGpuCounter } from '../bench/gpu-work.mjs';
 import { launch, root, serve } from '../tests/browser/harness.mjs';
 
 const { values: options } = parseArgs({
@@ -23,6 +27,7 @@ const { values: options } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'no-native': { type: 'boolean', default: false },
     'no-large': { type: 'boolean', default: false },
+    'no-conv': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(options.seconds);
@@ -102,9 +107,30 @@ async function drawLatency(page) {
   return percentiles((await page.evaluate(() => window.benchLatencies.splice(0))).map((s) => s.ms));
 }
 
+/** The GPU counter's source, to evaluate in a worker or a page. */
+const GPU_COUNTER = `(${installGpuCounter})()`;
+
+/**
+ * Counts the GPU work of the page's training worker (the first one it starts), attributed to the
+ * messages the worker posts: `reset()` at the start of a window, `totals()` at its end.
+ */
+function countWorkerGpu(page) {
+  let worker = null;
+  page.on('worker', (w) => {
+    if (worker) return;
+    worker = w;
+    w.evaluate(`${GPU_COUNTER}; self.benchGpu.attributeToMessages();`).catch(() => {});
+  });
+  return {
+    reset: () => worker.evaluate(() => self.benchGpu.reset()),
+    totals: () => worker.evaluate(() => self.benchGpu.totals()),
+  };
+}
+
 async function measurePage(server, backend) {
   const browser = await launch({ webgpu: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const gpu = backend === 'webgpu' ? countWorkerGpu(page) : null;
   await page.goto(`${server.url}?backend=${backend}`);
   await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 120_000 });
   const firstDigit = await page.evaluate(() => performance.getEntriesByName('latent-lab:first-digit')[0].startTime);
@@ -116,15 +142,46 @@ async function measurePage(server, backend) {
   await page.waitForFunction(() => window.latentLab.stepLog.count > 0, null, { timeout: 300_000 });
   const firstStep = ((await page.evaluate(() => window.latentLab.stepLog.first.at)) - clicked) / 1000;
   await page.waitForTimeout((seconds * 1000) / 4);
+  await gpu?.reset();
   const from = await page.evaluate(() => window.latentLab.stepLog.last);
   await page.waitForTimeout((seconds * 3000) / 4);
   const to = await page.evaluate(() => window.latentLab.stepLog.last);
+  const gpuWork = await gpu?.totals();
   const stepsPerSecond = ((to.step - from.step) * 1000) / (to.at - from.at);
   // Then, training still running, the latencies (outside the measured window: on 2 cores the
   // page's own decoding competes with the worker for a core).
   const training = { slider: await sliderLatency(page), draw: await drawLatency(page) };
   await browser.close();
-  return { backend, label, firstDigit, firstStep, imagesPerSecond: stepsPerSecond * BATCH, idle, training };
+  return { backend, label, firstDigit, firstStep, imagesPerSecond: stepsPerSecond * BATCH, idle, training, gpuWork };
+}
+
+/**
+ * The GPU work of the convolutional model's training steps on WebGPU: the page switched to it,
+ * counted over the training chunks that end within `seconds` once the first has ended.
+ */
+async function measureConvGpu(server) {
+  const browser = await launch({ webgpu: true });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  page.on('dialog', (d) => d.accept());
+  const gpu = countWorkerGpu(page);
+  await page.goto(`${server.url}?backend=webgpu`);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 120_000 });
+  await page.evaluate(() => {
+    const input = document.getElementById('architecture');
+    input.value = 'Conv';
+    input.dispatchEvent(new Event('change'));
+  });
+  const clicked = await page.evaluate(() => performance.now());
+  await page.waitForFunction(() => document.body.dataset.model?.includes('"architecture":"Conv"') && window.latentLab.stepLog.count > 0, null, { timeout: 600_000 });
+  const firstStep = ((await page.evaluate(() => window.latentLab.stepLog.first.at)) - clicked) / 1000;
+  await gpu.reset();
+  const from = await page.evaluate(() => window.latentLab.stepLog.last);
+  await page.waitForTimeout(seconds * 1000);
+  await page.waitForFunction((n) => window.latentLab.stepLog.count >= n, (await page.evaluate(() => window.latentLab.stepLog.count)) + 2, { timeout: 600_000 });
+  const to = await page.evaluate(() => window.latentLab.stepLog.last);
+  const gpuWork = await gpu.totals();
+  await browser.close();
+  return { firstStep, imagesPerSecond: ((to.step - from.step) * 1000 * BATCH) / (to.at - from.at), gpuWork };
 }
 
 /**
@@ -170,6 +227,7 @@ async function measurePeer(server, backend) {
   const browser = await launch({ webgpu: true });
   const page = await browser.newPage();
   await page.goto(`${server.url}bench/tfjs.html`);
+  if (backend === 'webgpu') await page.evaluate(GPU_COUNTER);
   const peer = await page.evaluate(({ b, s }) => window.runPeer({ backend: b, seconds: s }), { b: backend, s: seconds * 0.75 });
   await browser.close();
   return peer;
@@ -181,6 +239,11 @@ const pages = [];
 for (const backend of options.backends.split(',')) {
   console.error(`latent-lab on ${backend}…`);
   pages.push(await measurePage(pageServer, backend));
+}
+let conv = null;
+if (options.backends.split(',').includes('webgpu') && !options['no-conv']) {
+  console.error('latent-lab, the convolutional model on webgpu…');
+  conv = await measureConvGpu(pageServer);
 }
 let large = null;
 if (!options['no-large']) {
@@ -229,6 +292,35 @@ if (large) {
   console.log('|---|---|---|---|---|---|');
   console.log(`| cpu | ${lat(large.slider)} ms | ${large.longTasks.length} | ${fmt(longest)} ms | ${fmt(large.stepSeconds, 1)} s | ${fmt(large.pauseMs)} ms |`);
 }
+const gpuRows = [];
+const perStep = (w) => w?.steps && w.steps.steps > 0 ? w.steps : null;
+const webgpuPage = pages.find((p) => p.backend === 'webgpu');
+if (perStep(webgpuPage?.gpuWork)) gpuRows.push(['latent-lab webgpu, default model (MLP)', webgpuPage.gpuWork.steps]);
+if (perStep(conv?.gpuWork)) gpuRows.push(['latent-lab webgpu, convolutional model', conv.gpuWork.steps]);
+if (peers.webgpu?.gpu?.steps > 0) gpuRows.push(['TensorFlow.js webgpu, default model', peers.webgpu.gpu]);
+if (gpuRows.length) {
+  const per = (w, key) => w[key] / w.steps;
+  console.log(`\n| GPU work per training step (batch ${BATCH}) | dispatches | queue submits | writeBuffer calls | writeBuffer bytes | readbacks (mapAsync) | distinct pipelines | steps counted |`);
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const [name, w] of gpuRows) {
+    console.log(`| ${name} | ${fmt(per(w, 'dispatches'))} | ${fmt(per(w, 'submits'), 1)} | ${fmt(per(w, 'writeBuffers'), 1)} | ${fmt(per(w, 'writeBytes'))} | ${fmt(per(w, 'readbacks'), 2)} | ${w.pipelines} | ${w.steps} |`);
+  }
+  const [mine, theirs] = [webgpuPage?.gpuWork?.steps, peers.webgpu?.gpu];
+  if (mine?.steps > 0 && theirs?.steps > 0) {
+    console.log(`| ratio latent-lab ÷ TF.js | ${fmt(per(mine, 'dispatches') / per(theirs, 'dispatches'), 2)}× | ${fmt(per(mine, 'submits') / per(theirs, 'submits'), 2)}× | ${fmt(per(mine, 'writeBuffers') / per(theirs, 'writeBuffers'), 2)}× | ${fmt(per(mine, 'writeBytes') / per(theirs, 'writeBytes'), 2)}× | ${fmt(per(mine, 'readbacks') / per(theirs, 'readbacks'), 2)}× | ${fmt(mine.pipelines / theirs.pipelines, 2)}× | |`);
+  }
+  const side = Object.entries(webgpuPage?.gpuWork ?? {}).filter(([kind, w]) => kind !== 'steps' && w.messages > 0);
+  if (side.length) {
+    console.log('\n| latent-lab webgpu side work, per event | events | dispatches | queue submits | writeBuffer bytes | readbacks |');
+    console.log('|---|---|---|---|---|---|');
+    const names = { heldout: 'held-out evaluation', weights: 'weight sync to the page', gap: 'IW-k gap estimate', status: 'status', reply: 'reply' };
+    for (const [kind, w] of side) {
+      console.log(`| ${names[kind] ?? kind} | ${w.messages} | ${fmt(w.dispatches / w.messages)} | ${fmt(w.submits / w.messages, 1)} | ${fmt(w.writeBytes / w.messages)} | ${fmt(w.readbacks / w.messages, 1)} |`);
+    }
+  }
+  if (conv) console.log(`\nconvolutional model on webgpu: ${fmt(conv.imagesPerSecond, 1)} images/s, first step ${fmt(conv.firstStep, 1)} s after the switch`);
+}
+
 console.log('\n| TensorFlow.js 4.22 peer | images/s | first step |');
 console.log('|---|---|---|');
 for (const [name, p] of Object.entries(peers)) console.log(`| ${name} | ${fmt(p.imagesPerSecond)} | ${fmt(p.firstStep, 2)} s |`);

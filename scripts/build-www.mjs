@@ -23,7 +23,8 @@ const common = {
   bundle: true,
   format: 'iife',
   target: 'chrome113',
-  minify: true,
+  // LATENT_LAB_NO_MINIFY=1 keeps the functions' names, for reading a profile of the page.
+  minify: !process.env.LATENT_LAB_NO_MINIFY,
   legalComments: 'eof',
   // wasm-bindgen's glue mentions import.meta.url only for a default path we never use: the
   // compiled module is always passed in.

@@ -19,8 +19,21 @@ use crate::model::{Architecture, Covariance, Likelihood, Vae, VaeConfig};
 use crate::trainer::{Objective, Trainer, TrainerConfig};
 use crate::weights::{Precision, Weights};
 
+unsafe extern "C" {
+    /// Synthesised by the wasm linker: runs every static constructor in the module.
+    fn __wasm_call_ctors();
+}
+
 #[wasm_bindgen(start)]
 pub fn start() {
+    // cubecl's IR (pliron) registers thousands of static constructors (the `inventory` crate).
+    // A module that never runs them itself is linked "command-style": the linker runs them all
+    // again at the top of every exported function, so each call from JS, even a getter, cost
+    // 15–20 ms (settingLimits: 15 ms a call in Node, all of it in the constructors). Running
+    // them once here, at instantiation, makes the linker leave the exports alone.
+    // SAFETY: called once per instance, before any other export; inventory's constructors
+    // are idempotent besides.
+    unsafe { __wasm_call_ctors() };
     console_error_panic_hook::set_once();
 }
 

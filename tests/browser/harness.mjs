@@ -67,6 +67,22 @@ export function canvasPixels(page, id) {
   }, id);
 }
 
+/**
+ * Waits until canvas `id` shows something other than `before` (its `canvasPixels`): the views
+ * decode in slices, each in a task of its own, so a redraw lands a few tasks after its click.
+ */
+export function canvasChanged(page, id, before, timeout = 10_000) {
+  return page.waitForFunction(
+    ([id, before]) => {
+      const c = document.getElementById(id);
+      const now = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      return now.length !== before.length || now.some((v, i) => v !== before[i]);
+    },
+    [id, before],
+    { timeout, polling: 50 },
+  );
+}
+
 /** Number of pixels that are not white. */
 export function inkedPixels(rgba) {
   let count = 0;

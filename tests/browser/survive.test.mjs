@@ -419,7 +419,7 @@ describe('the page where the person is looking (CPU path)', { timeout: 4 * TIMEO
 
   test('non-finite means never reach the views, and a new model recomputes them', { timeout: TIMEOUT }, async () => {
     // A report of NaN means, as a model gone NaN would give.
-    await page.evaluate(() => window.latentLab.views.showReport(new Float32Array(1000 * window.latentLab.latentSize).fill(NaN), window.latentLab.latentSize));
+    await page.evaluate(() => window.latentLab.views.showReport({ means: new Float32Array(1000 * window.latentLab.latentSize).fill(NaN), principalAxes: [[], []] }, window.latentLab.latentSize));
     await page.waitForTimeout(500);
     assert.equal(await page.isHidden('#alert'), true, `the interpolation skips ends it cannot place, and raises no error: ${await page.textContent('#alert span')}`);
     await page.click('#reset');

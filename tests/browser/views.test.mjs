@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, openPage, screenshots, serve, waitForState } from './harness.mjs';
+import { canvasChanged, canvasPixels, inkedPixels, launch, openPage, screenshots, serve, waitForState } from './harness.mjs';
 
 const TIMEOUT = 180_000;
 
@@ -50,18 +50,18 @@ describe('the seeds made visible', { timeout: 10 * TIMEOUT }, () => {
     // New prior samples are different digits.
     const before = await canvasPixels(page, 'prior-samples');
     await page.click('#resample');
-    assert.notDeepEqual(await canvasPixels(page, 'prior-samples'), before);
+    await canvasChanged(page, 'prior-samples', before);
 
     // Linear and spherical paths between the same ends differ.
     const spherical = await canvasPixels(page, 'interpolation');
     await page.selectOption('#interpolation-mode', 'linear');
-    assert.notDeepEqual(await canvasPixels(page, 'interpolation'), spherical);
+    await canvasChanged(page, 'interpolation', spherical);
 
     // Choosing other map axes redraws the map and the manifold grid over them.
     const [map, grid] = [await canvasPixels(page, 'latent-map'), await canvasPixels(page, 'manifold')];
     await page.selectOption('#map-x', 'z3');
-    assert.notDeepEqual(await canvasPixels(page, 'latent-map'), map);
-    assert.notDeepEqual(await canvasPixels(page, 'manifold'), grid);
+    await canvasChanged(page, 'latent-map', map);
+    await canvasChanged(page, 'manifold', grid);
     await page.selectOption('#map-x', 'pc0');
   });
 
@@ -79,7 +79,7 @@ describe('the seeds made visible', { timeout: 10 * TIMEOUT }, () => {
     assert.match(await page.textContent('#ends'), /^A: held-out digit #\d+ \(a \d\)/);
     assert.equal(await page.inputValue('#pick-target'), 'B', 'the next click sets the other end');
     assert.notEqual(await page.inputValue('#z0'), '0');
-    assert.notDeepEqual(await canvasPixels(page, 'interpolation'), strip);
+    await canvasChanged(page, 'interpolation', strip);
   });
 
   test('a drawing becomes an end of the interpolation', async () => {

@@ -35,24 +35,30 @@ export function clearDigit(canvas) {
 export function paintGrid(canvas, values, columns) {
   const count = Math.floor(values.length / (SIDE * SIDE));
   const rows = Math.ceil(count / columns);
-  const width = columns * (SIDE + 1) - 1;
-  const height = rows * (SIDE + 1) - 1;
+  const cell = SIDE + 1;
+  const width = columns * cell - 1;
+  const height = rows * cell - 1;
   if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(width, height);
-  image.data.fill(255);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const [col, px] = [Math.floor(x / (SIDE + 1)), x % (SIDE + 1)];
-      const [row, py] = [Math.floor(y / (SIDE + 1)), y % (SIDE + 1)];
-      const o = 4 * (y * width + x);
-      const digit = row * columns + col;
-      if (px === SIDE || py === SIDE || digit >= count) {
-        image.data.fill(px === SIDE || py === SIDE ? 221 : 255, o, o + 3);
-        continue;
+  // Flat loops without per-pixel allocations: a 12 × 12 grid is 120,000 pixels, painted on the
+  // main thread with every refresh of the views.
+  const data = image.data;
+  data.fill(255);
+  const grey = (x, y) => data.fill(221, 4 * (y * width + x), 4 * (y * width + x) + 3);
+  for (let y = SIDE; y < height; y += cell) for (let x = 0; x < width; x++) grey(x, y);
+  for (let x = SIDE; x < width; x += cell) for (let y = 0; y < height; y++) grey(x, y);
+  for (let digit = 0; digit < count; digit++) {
+    const [x0, y0] = [(digit % columns) * cell, Math.floor(digit / columns) * cell];
+    for (let py = 0; py < SIDE; py++) {
+      let o = 4 * ((y0 + py) * width + x0);
+      let i = digit * SIDE * SIDE + py * SIDE;
+      for (let px = 0; px < SIDE; px++, o += 4, i++) {
+        const shade = 255 - Math.round(255 * Math.min(1, Math.max(0, values[i])));
+        data[o] = shade;
+        data[o + 1] = shade;
+        data[o + 2] = shade;
       }
-      const v = values[digit * SIDE * SIDE + py * SIDE + px];
-      image.data.fill(255 - Math.round(255 * Math.min(1, Math.max(0, v))), o, o + 3);
     }
   }
   ctx.putImageData(image, 0, 0);

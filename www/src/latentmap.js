@@ -1,8 +1,9 @@
 // The latent map: the held-out digits' posterior means μ projected on two axes, coloured by
 // label, with the prior's 1σ and 2σ circles. If the aggregated posterior matches the prior (the
 // self-consistency of seed 001), the cloud fills those circles. Axes are two latent dimensions,
-// or the two principal components of the means: an orthonormal projection, under which the prior
-// N(0, I) is still N(0, I₂), so the same circles hold.
+// or the two principal components of the means (computed in the worker with each held-out
+// report): an orthonormal projection, under which the prior N(0, I) is still N(0, I₂), so the
+// same circles hold.
 
 /** One colour per digit class (Tableau 10). */
 export const LABEL_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
@@ -10,38 +11,22 @@ export const LABEL_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14
 
 /** Unit vector along dimension `i` of `d`. */
 const basis = (i, d) => Float32Array.from({ length: d }, (_, j) => (j === i ? 1 : 0));
-const dot = (a, b) => a.reduce((s, v, i) => s + v * b[i], 0);
+const dot = (a, b) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
 
 /**
- * The top two principal directions of the rows of `means` (`n × d`), by power iteration on
- * their covariance with deflation. Each direction's sign follows `previous` (if given), so the
- * map does not flip as training moves it.
+ * The principal axes of a report (computed with it in the worker), each turned to point the way
+ * `previous` did, so that the map does not flip as training moves it.
  */
-export function principalAxes(means, d, previous) {
-  const n = means.length / d;
-  const centre = new Float64Array(d);
-  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) centre[j] += means[r * d + j] / n;
-  const cov = Array.from({ length: d }, () => new Float64Array(d));
-  for (let r = 0; r < n; r++) {
-    for (let a = 0; a < d; a++) {
-      const da = means[r * d + a] - centre[a];
-      for (let b = 0; b < d; b++) cov[a][b] += (da * (means[r * d + b] - centre[b])) / n;
-    }
-  }
-  const axes = [];
-  for (let k = 0; k < Math.min(2, d); k++) {
-    let v = Float64Array.from({ length: d }, (_, j) => 1 + j * 0.01);
-    for (let iter = 0; iter < 200; iter++) {
-      let w = cov.map((row) => dot(row, v));
-      for (const u of axes) { const p = dot(w, u); w = w.map((x, j) => x - p * u[j]); }
-      const norm = Math.hypot(...w) || 1;
-      v = w.map((x) => x / norm);
-    }
-    if (previous?.[k] && dot(v, previous[k]) < 0) v = v.map((x) => -x);
-    axes.push(Float32Array.from(v));
-  }
-  while (axes.length < 2) axes.push(basis(axes.length, d));
-  return axes;
+function followSigns(axes, previous) {
+  return axes.map((axis, k) => {
+    const v = Float32Array.from(axis);
+    if (previous?.[k]?.length === v.length && dot(v, previous[k]) < 0) v.forEach((x, j) => { v[j] = -x; });
+    return v;
+  });
 }
 
 export class LatentMap {
@@ -127,14 +112,17 @@ export class LatentMap {
   }
 
   /**
+   * Shows a report's means, or nothing (the prior's axes) when `means` is empty; draws once.
    * @param {Float32Array | number[]} means `n × latent` posterior means of the held-out digits
    * @param {Uint8Array} labels their classes
+   * @param {{axes?: number[][], marks?: object}} [extra] the means' two principal directions,
+   *   and rings around picked digits (`{A: index, B: index}`)
    */
-  show(means, labels) {
+  show(means, labels, { axes, marks } = {}) {
     this.means = means.length ? Float32Array.from(means) : null;
     this.labels = labels;
-    // Signs follow the previous report's directions, so the map does not flip as it trains.
-    if (this.means) this.pca = principalAxes(this.means, this.latent, this.pca);
+    this.pca = this.means && axes ? followSigns(axes, this.pca) : null;
+    if (marks) this.marks = marks;
     this.projection = null;
     this.draw();
   }

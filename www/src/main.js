@@ -52,6 +52,7 @@ const timeOf = (ms) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medi
 function restorable(saved) {
   if (!saved) return undefined;
   try {
+    if (saved instanceof Error) throw saved;
     new Viewer(saved.weights).free();
     const points = (series) => series === undefined || (Array.isArray(series) && series.every((p) => p && Number.isFinite(p.epoch)));
     const { history } = saved;
@@ -63,14 +64,19 @@ function restorable(saved) {
   }
 }
 
-/** This tab's autosave, or null with the reason where the browser gives the page no storage. */
+/**
+ * This tab's autosave and the session it starts from (or the Error reading it), or null with
+ * the reason where the browser gives the page no storage.
+ */
 async function openAutosave() {
+  let autosave;
   try {
-    const autosave = await Autosave.open();
-    return { autosave, saved: await autosave.restorable() };
+    autosave = await Autosave.open();
   } catch (e) {
     return { autosave: null, problem: e.message };
   }
+  // A slot that cannot be read is reported by `restorable`, and this tab still autosaves.
+  return { autosave, saved: await autosave.restorable().catch((e) => e) };
 }
 
 async function main() {
@@ -373,7 +379,7 @@ async function main() {
         controls.showHeldout(report.elbo, report.activeUnits, report.unitVariances.length);
         plot.add('heldout', epochOf(progress), report.elbo);
         units.show(report.unitVariances);
-        views.showReport(report.means, report.unitVariances.length);
+        views.showReport(report, report.unitVariances.length);
       },
       gap(progress, report) {
         controls.showGap(report);

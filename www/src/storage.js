@@ -18,6 +18,8 @@ const LEGACY_KEY = 'latent-lab/session/v1';
 const LOCK = 'latent-lab/tab/';
 
 /**
+ * A session as the page uses it; in storage its weights are a Blob (older versions stored the
+ * Uint8Array itself, still read).
  * @typedef {{
  *   weights: Uint8Array,
  *   history: {train: object[], heldout: object[], gap?: object[]},
@@ -27,7 +29,20 @@ const LOCK = 'latent-lab/tab/';
  * @typedef {{id: string, savedAt: number, step: number | null, live: boolean}} SlotSummary
  */
 
-const isSession = (s) => s && s.weights instanceof Uint8Array && s.history && Number.isFinite(s.savedAt);
+const isSession = (s) => s && (s.weights instanceof Uint8Array || s.weights instanceof Blob) && s.history && Number.isFinite(s.savedAt);
+
+/**
+ * The stored session with its weights read into memory.
+ * @returns {Promise<SavedSession>}
+ */
+async function inMemory(session) {
+  if (!(session.weights instanceof Blob)) return session;
+  try {
+    return { ...session, weights: new Uint8Array(await session.weights.arrayBuffer()) };
+  } catch (e) {
+    throw new Error(`its weights could not be read back from storage (${e.message})`);
+  }
+}
 
 /** A fresh, unguessable tab id. */
 const newId = () => crypto.randomUUID();
@@ -115,7 +130,7 @@ export class Autosave {
     const own = await get(SLOT + this.id);
     if (isSession(own)) {
       this.origin = 'own';
-      return own;
+      return inMemory(own);
     }
     const live = await liveTabs();
     const slots = (await this.slots()).filter(([id]) => id !== this.id);
@@ -128,7 +143,7 @@ export class Autosave {
     } else {
       this.origin = 'copied';
     }
-    return session;
+    return inMemory(session);
   }
 
   /** @returns {Promise<Array<[string, SavedSession]>>} every valid slot */
@@ -149,12 +164,15 @@ export class Autosave {
   /** @param {string} id @returns {Promise<SavedSession | undefined>} */
   async read(id) {
     const session = await get(SLOT + id);
-    return isSession(session) ? session : undefined;
+    return isSession(session) ? inMemory(session) : undefined;
   }
 
   /** @param {SavedSession} session */
   save(session) {
-    return set(SLOT + this.id, session);
+    // The weights as a Blob, which IndexedDB keeps beside the record: stored as the Uint8Array
+    // itself, a 12 MB model was serialised on the main thread within the put, a 50 ms task every
+    // autosave; listing the slots then also read every slot's weights.
+    return set(SLOT + this.id, { ...session, weights: new Blob([session.weights]) });
   }
 
   /** Clears this tab's slot only. */

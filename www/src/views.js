@@ -15,34 +15,38 @@ const $ = (id) => document.getElementById(id);
 /** The decoded views take at most this share of the main thread while training. */
 const MAIN_THREAD_SHARE = 0.1;
 /**
- * Longest a slice of decoding runs before the page gets the main thread back: under the 50 ms
- * of a long task, with room for the input handler that waits behind it.
+ * Longest a slice of decoding runs before the page gets the main thread back: well under the
+ * 50 ms of a long task, with room for the input handler that waits behind it and for the
+ * training worker taking the other core.
  */
-const SLICE_MS = 20;
-/** Per-digit decode time, learned as the views draw (starts where a small MLP would be). */
-let msPerDigit = 0.5;
+export const SLICE_MS = 16;
 
 const nextTask = () => (globalThis.scheduler?.yield ? scheduler.yield() : new Promise((resolve) => setTimeout(resolve)));
 
 /**
- * Decodes `points` (`n × latent` values) in slices of about SLICE_MS each, yielding the main
- * thread between them. Resolves to the decoded pixels and the milliseconds spent decoding, or
- * to null once `stale()` turns true (a new model or a newer redraw took over).
+ * Decodes `points` (`n × latent` values) in slices of at most about SLICE_MS each, each in a
+ * task of its own (never in the caller's, which may be handling a report or drawing another
+ * view). The first slice is one digit, whatever the model, and each next one at most twice the
+ * last, sized from the last one's time: a new model, ten times slower to decode than the last,
+ * never starts with a slice sized for the old one. Resolves to the decoded pixels and the
+ * milliseconds spent decoding, or to null once `stale()` turns true (a new model or a newer
+ * redraw took over).
  */
-async function decodeInSlices(decode, points, latent, stale) {
+export async function decodeInSlices(decode, points, latent, stale) {
   const n = points.length / latent;
   const pixels = new Float32Array(n * 784);
   let busy = 0;
+  let count = 1;
   for (let from = 0; from < n; ) {
+    await nextTask();
     if (stale()) return null;
-    const count = Math.max(1, Math.min(n - from, Math.floor(SLICE_MS / msPerDigit)));
+    count = Math.min(count, n - from);
     const started = performance.now();
     pixels.set(decode(points.subarray(from * latent, (from + count) * latent)), from * 784);
     const ms = performance.now() - started;
     busy += ms;
-    msPerDigit = 0.5 * msPerDigit + (0.5 * Math.max(ms, 0.05)) / count;
     from += count;
-    if (from < n) await nextTask();
+    count = Math.max(1, Math.min(2 * count, Math.floor((SLICE_MS * count) / Math.max(ms, 0.01))));
   }
   return { pixels, busy };
 }
@@ -76,6 +80,9 @@ export class LatentViews {
     this.failing = new Set();
     this.lastCost = 0;
     this.timer = null;
+    /** Refreshes under way, and whether a scheduled one waits for them to end. */
+    this.refreshing = 0;
+    this.scheduleAfterRefresh = false;
 
     $('resample').addEventListener('click', () => {
       this.prior.resample();
@@ -107,18 +114,18 @@ export class LatentViews {
    * A held-out report: the means for the map (and for digits picked as ends). It may come before
    * the weights of a model with a new latent size; it is then shown when they arrive.
    */
-  showReport(means, latent) {
+  showReport(report, latent) {
+    const { means, principalAxes } = report;
     // Means that are not all finite (a model gone NaN) would turn the map's principal axes, and
     // so the manifold grid, into NaN: the views keep to the prior's axes until a finite report.
     if (!means.every(Number.isFinite)) {
       this.forgetModel();
       return;
     }
-    this.report = { means, latent };
+    this.report = { report, latent };
     if (latent !== this.latent) return;
     this.means = Float32Array.from(means);
-    this.map.show(this.means, this.labels);
-    this.map.mark(this.markedDigits());
+    this.map.show(this.means, this.labels, { axes: principalAxes, marks: this.markedDigits() });
     this.drawStrip();
   }
 
@@ -131,27 +138,43 @@ export class LatentViews {
       this.means = null;
       this.map.show(new Float32Array(), this.labels);
       this.prior.resample(latent);
-      if (this.report?.latent === latent) this.showReport(this.report.means, latent);
+      if (this.report?.latent === latent) this.showReport(this.report.report, latent);
       now = true;
     }
     if (now) this.refresh();
     else this.schedule();
   }
 
-  /** Redraws the decoded views soon, no more often than their cost allows. */
+  /**
+   * Redraws the decoded views soon, no more often than their cost allows, and never over a
+   * refresh still decoding: new weights arrive every few seconds while training, and a refresh
+   * that each next one cut short would leave the views unchanged for as long as training runs.
+   */
   schedule() {
     if (this.timer) return;
     const wait = Math.max(0, this.lastRefresh + this.lastCost / MAIN_THREAD_SHARE - performance.now());
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.refresh();
+      if (this.refreshing > 0) this.scheduleAfterRefresh = true;
+      else this.refresh();
     }, Math.max(wait, 250));
   }
 
+  /** Redraws the decoded views now: what a person asked for takes over any refresh under way. */
   async refresh() {
-    const costs = await Promise.all([this.drawManifold(), this.drawPrior(), this.drawStrip()]);
+    this.refreshing++;
+    let costs;
+    try {
+      costs = await Promise.all([this.drawManifold(), this.drawPrior(), this.drawStrip()]);
+    } finally {
+      this.refreshing--;
+    }
     this.lastRefresh = performance.now();
     this.lastCost = costs.reduce((sum, ms) => sum + (ms ?? 0), 0);
+    if (this.scheduleAfterRefresh && this.refreshing === 0) {
+      this.scheduleAfterRefresh = false;
+      this.schedule();
+    }
   }
 
   decode = (z) => this.page.viewer().decode(z);
@@ -197,7 +220,6 @@ export class LatentViews {
     this.means = null;
     this.failing.clear();
     // The old model's principal axes say nothing of the new one: the prior's axes until its report.
-    this.map.pca = null;
     this.map.show(new Float32Array(), this.labels);
   }
 

@@ -15,7 +15,7 @@
 // {type: 'status', state: 'ready' | 'training' | 'paused', backend, seq} (seq: the last
 // command done; a status with an older seq than the page last sent is already out of date),
 // {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, report} (HeldoutReport:
-// elbo, unitVariances, activeUnits, means), {type: 'gap', progress, report} (GapReport),
+// elbo, unitVariances, activeUnits, means, principalAxes), {type: 'gap', progress, report} (GapReport),
 // {type: 'weights', bytes, progress}, {type: 'diverged', divergence, progress} (training
 // rolled back and paused), {type: 'device-lost', message, training} (the page starts a new
 // worker, training if this one was),
