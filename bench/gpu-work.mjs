@@ -11,18 +11,33 @@
 /* eslint-disable no-undef */
 export function installGpuCounter() {
   if (self.benchGpu) return;
-  const zero = () => ({ dispatches: 0, submits: 0, writeBuffers: 0, writeBytes: 0, readbacks: 0, pipelines: new Set() });
+  const zero = () => ({ dispatches: 0, submits: 0, writeBuffers: 0, writeBytes: 0, readbacks: 0, pipelines: new Set(), kernels: new Map() });
   let current = zero();
   const wrap = (proto, name, count) => {
     const original = proto[name];
     proto[name] = function (...args) {
-      count(...args);
+      count.apply(this, args);
       return original.apply(this, args);
     };
   };
-  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', () => current.dispatches++);
-  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', () => current.dispatches++);
-  wrap(GPUComputePassEncoder.prototype, 'setPipeline', (pipeline) => current.pipelines.add(pipeline));
+  // Dispatches by the label of the pipeline they ran (the kernel's name, where the library
+  // gives one), to see which kernels a step is made of.
+  const PIPELINE = Symbol('pipeline');
+  const dispatched = (pass) => {
+    current.dispatches++;
+    const label = pass[PIPELINE]?.label || '(unlabelled)';
+    current.kernels.set(label, (current.kernels.get(label) ?? 0) + 1);
+  };
+  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', function () {
+    dispatched(this);
+  });
+  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', function () {
+    dispatched(this);
+  });
+  wrap(GPUComputePassEncoder.prototype, 'setPipeline', function (pipeline) {
+    this[PIPELINE] = pipeline;
+    current.pipelines.add(pipeline);
+  });
   wrap(GPUQueue.prototype, 'submit', () => current.submits++);
   wrap(GPUQueue.prototype, 'writeBuffer', (buffer, offset, data, dataOffset = 0, size) => {
     const element = data.BYTES_PER_ELEMENT ?? 1;
@@ -46,6 +61,7 @@ export function installGpuCounter() {
     const total = (totals[kind] ??= { ...zero(), messages: 0, steps: 0 });
     for (const key of ['dispatches', 'submits', 'writeBuffers', 'writeBytes', 'readbacks']) total[key] += counted[key];
     for (const pipeline of counted.pipelines) total.pipelines.add(pipeline);
+    for (const [label, n] of counted.kernels) total.kernels.set(label, (total.kernels.get(label) ?? 0) + n);
     total.messages++;
     total.steps += steps;
     return counted;
@@ -53,7 +69,7 @@ export function installGpuCounter() {
   self.benchGpu = {
     take,
     /** The totals by kind since the last reset, with the distinct pipelines counted. */
-    totals: () => Object.fromEntries(Object.entries(totals).map(([kind, t]) => [kind, { ...t, pipelines: t.pipelines.size }])),
+    totals: () => Object.fromEntries(Object.entries(totals).map(([kind, t]) => [kind, { ...t, pipelines: t.pipelines.size, kernels: [...t.kernels].sort((a, b) => b[1] - a[1]) }])),
     reset: (kinds = ['steps', 'heldout', 'gap', 'weights']) => {
       current = zero();
       for (const kind of Object.keys(totals)) delete totals[kind];

@@ -318,6 +318,14 @@ if (gpuRows.length) {
       console.log(`| ${names[kind] ?? kind} | ${w.messages} | ${fmt(w.dispatches / w.messages)} | ${fmt(w.submits / w.messages, 1)} | ${fmt(w.writeBytes / w.messages)} | ${fmt(w.readbacks / w.messages, 1)} |`);
     }
   }
+  const kernels = webgpuPage?.gpuWork?.steps?.kernels;
+  if (kernels?.length) {
+    const steps = webgpuPage.gpuWork.steps.steps;
+    console.log(`\nlatent-lab webgpu, dispatches per training step by kernel (the pipeline's label): ${kernels
+      .slice(0, 25)
+      .map(([label, n]) => `${label.slice(0, 60)} ${fmt(n / steps, 1)}`)
+      .join('; ')}${kernels.length > 25 ? `; and ${kernels.length - 25} more` : ''}`);
+  }
   if (conv) console.log(`\nconvolutional model on webgpu: ${fmt(conv.imagesPerSecond, 1)} images/s, first step ${fmt(conv.firstStep, 1)} s after the switch`);
 }
 

@@ -3,7 +3,7 @@
 //! importance-weighted estimate of log p(x).
 
 use burn::prelude::*;
-use burn::tensor::{Distribution, Transaction};
+use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 
 use crate::elbo::{ElboTerms, importance_weighted_bound, log_importance_weights};
@@ -72,29 +72,34 @@ pub async fn evaluate(model: &Vae, images: &Tensor<2>) -> Result<HeldoutReport, 
         });
     }
     let (reconstruction, kl) = sums.expect("at least one chunk");
-    let data = Transaction::default()
-        .register(reconstruction)
-        .register(kl)
-        .register(Tensor::cat(means, 0))
-        .execute_async()
-        .await
-        .map_err(|e| format!("reading the evaluation back failed: {e:?}"))?;
-    let [reconstruction, kl, means] = <[_; 3]>::try_from(data).map_err(|_| "short readback")?;
-    let scalar = |d: burn::tensor::TensorData| {
-        d.iter::<f64>()
-            .next()
-            .ok_or_else(|| "the device returned an empty figure".to_string())
-    };
-    let means = means
-        .try_to_vec::<f32>()
-        .map_err(|e| format!("unexpected means: {e:?}"))?;
+    // The two sums and every mean as one tensor, so in one readback (see `read_scalars`).
+    let latent = model.latent_size();
+    let figures = Tensor::cat(
+        vec![
+            reconstruction,
+            kl,
+            Tensor::cat(means, 0).reshape([count * latent]),
+        ],
+        0,
+    )
+    .into_data_async()
+    .await
+    .map_err(|e| format!("reading the evaluation back failed: {e:?}"))?
+    .try_into_vec::<f32>()
+    .map_err(|e| format!("unexpected evaluation figures: {e:?}"))?;
+    if figures.len() != 2 + count * latent {
+        return Err(format!(
+            "the device returned {} evaluation figures, not {}",
+            figures.len(),
+            2 + count * latent
+        ));
+    }
+    let [reconstruction, kl] = [figures[0] as f64, figures[1] as f64];
+    let means = figures[2..].to_vec();
     let unit_variances = unit_variances(&means, model.latent_size());
     let principal_axes = principal_axes(&means, model.latent_size());
     Ok(HeldoutReport {
-        elbo: ElboStats::new(
-            scalar(reconstruction)? / count as f64,
-            scalar(kl)? / count as f64,
-        ),
+        elbo: ElboStats::new(reconstruction / count as f64, kl / count as f64),
         active_units: active_units(&unit_variances),
         unit_variances,
         means,
@@ -281,21 +286,19 @@ pub async fn importance_weighted(
     })
 }
 
-/// Reads single-element tensors back in one async transaction.
+/// Reads single-element tensors back as one tensor, so in one readback. On WebGPU each tensor of
+/// a transaction is its own `mapAsync`, a round trip to the GPU: a chunk of training steps read
+/// its reconstruction, KL and finiteness probe in three (counted by `scripts/bench.mjs`).
 pub async fn read_scalars<const N: usize>(tensors: [Tensor<1>; N]) -> Result<[f64; N], String> {
-    let transaction = tensors
-        .into_iter()
-        .fold(Transaction::default(), |t, tensor| t.register(tensor));
-    let data = transaction
-        .execute_async()
+    let figures = Tensor::cat(tensors.into_iter().map(|t| t.reshape([1])).collect(), 0);
+    let data = figures
+        .into_data_async()
         .await
         .map_err(|e| format!("reading figures back from the device failed: {e:?}"))?;
+    let mut values = data.iter::<f64>();
     let mut out = [0.0; N];
-    for (slot, data) in out.iter_mut().zip(data) {
-        *slot = data
-            .iter::<f64>()
-            .next()
-            .ok_or("the device returned an empty figure")?;
+    for slot in out.iter_mut() {
+        *slot = values.next().ok_or("the device returned too few figures")?;
     }
     Ok(out)
 }

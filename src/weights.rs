@@ -15,7 +15,7 @@
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, DType, Transaction};
+use burn::tensor::{Bytes, DType};
 use half::f16;
 
 use crate::model::{Vae, VaeConfig};
@@ -33,9 +33,10 @@ pub enum Precision {
     F16,
 }
 
-/// Reads every parameter back in one transaction (the only kind of readback WebGPU allows in a
-/// browser is async) and packs them with the config and, when given, the training objective,
-/// progress and optimizer settings.
+/// Reads every parameter back in one readback (the only kind WebGPU allows in a browser is
+/// async, and each tensor of a transaction is its own `mapAsync`: a weight sync took 14) and
+/// packs them with the config and, when given, the training objective, progress and optimizer
+/// settings.
 pub async fn export(
     model: &Vae,
     objective: Option<&Objective>,
@@ -45,24 +46,34 @@ pub async fn export(
 ) -> Result<Vec<u8>, String> {
     let mut collector = Collector::default();
     model.visit(&mut collector);
-    let data = collector
-        .transaction
-        .execute_async()
+    let values = Tensor::cat(collector.flat, 0)
+        .into_data_async()
         .await
+        .map_err(|e| format!("reading the weights back failed: {e:?}"))?
+        .try_into_vec::<f32>()
         .map_err(|e| format!("reading the weights back failed: {e:?}"))?;
-    let tensors = collector
-        .params
-        .into_iter()
-        .zip(data)
-        .map(|((name, id), data)| {
-            let data = match precision {
-                Precision::F32 => data,
-                Precision::F16 => data.convert::<f16>(),
-            };
-            let (bytes, shape, dtype) = data.into_parts();
-            burn_pack::Tensor::new(name, dtype, shape, Some(id.val()), bytes)
-        })
-        .collect();
+    let mut offset = 0;
+    let mut tensors = Vec::with_capacity(collector.params.len());
+    for (name, id, shape) in collector.params {
+        let count: usize = shape.iter().product();
+        let values = values
+            .get(offset..offset + count)
+            .ok_or("the device returned fewer weights than the model has")?;
+        offset += count;
+        let data = TensorData::new(values.to_vec(), shape);
+        let data = match precision {
+            Precision::F32 => data,
+            Precision::F16 => data.convert::<f16>(),
+        };
+        let (bytes, shape, dtype) = data.into_parts();
+        tensors.push(burn_pack::Tensor::new(
+            name,
+            dtype,
+            shape,
+            Some(id.val()),
+            bytes,
+        ));
+    }
     let mut writer = burn_pack::Writer::new(tensors)
         .with_metadata("format", FORMAT)
         .with_metadata("version", VERSION)
@@ -95,11 +106,12 @@ fn optional_json<T: serde::de::DeserializeOwned>(
         .map_err(|e| format!("weights file has an unreadable {what}: {e}"))
 }
 
+/// Every parameter's name, id and shape, and its values flattened, in visiting order.
 #[derive(Default)]
 struct Collector {
     path: Vec<String>,
-    params: Vec<(String, ParamId)>,
-    transaction: Transaction,
+    params: Vec<(String, ParamId, Vec<usize>)>,
+    flat: Vec<Tensor<1>>,
 }
 
 impl ModuleVisitor for Collector {
@@ -112,10 +124,12 @@ impl ModuleVisitor for Collector {
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.params.push((self.path.join("."), param.id));
-        let transaction = std::mem::take(&mut self.transaction);
         // The save form is what `ModuleRecord` validates against on load.
-        self.transaction = transaction.register(param.transform_for_save().val());
+        let tensor = param.transform_for_save().val();
+        let shape = tensor.dims().to_vec();
+        self.flat
+            .push(tensor.reshape([shape.iter().product::<usize>()]));
+        self.params.push((self.path.join("."), param.id, shape));
     }
 }
 
