@@ -127,6 +127,8 @@ export class LatentViews {
     this.means = Float32Array.from(means);
     this.map.show(this.means, this.labels, { axes: principalAxes, marks: this.markedDigits() });
     this.drawStrip();
+    // The manifold grid spans the map's axes, which this report's principal components moved.
+    this.schedule();
   }
 
   /** The model changed (new weights or a new latent size). */
