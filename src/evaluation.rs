@@ -96,8 +96,8 @@ pub async fn evaluate(model: &Vae, images: &Tensor<2>) -> Result<HeldoutReport, 
     }
     let [reconstruction, kl] = [figures[0] as f64, figures[1] as f64];
     let means = figures[2..].to_vec();
-    let unit_variances = unit_variances(&means, model.latent_size());
-    let principal_axes = principal_axes(&means, model.latent_size());
+    let unit_variances = unit_variances(&means, latent);
+    let principal_axes = principal_axes(&means, latent);
     Ok(HeldoutReport {
         elbo: ElboStats::new(reconstruction / count as f64, kl / count as f64),
         active_units: active_units(&unit_variances),

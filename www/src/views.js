@@ -122,7 +122,7 @@ export class LatentViews {
       this.forgetModel();
       return;
     }
-    this.report = { report, latent };
+    this.lastReport = { report, latent };
     if (latent !== this.latent) return;
     this.means = Float32Array.from(means);
     this.map.show(this.means, this.labels, { axes: principalAxes, marks: this.markedDigits() });
@@ -140,7 +140,7 @@ export class LatentViews {
       this.means = null;
       this.map.show(new Float32Array(), this.labels);
       this.prior.resample(latent);
-      if (this.report?.latent === latent) this.showReport(this.report.report, latent);
+      if (this.lastReport?.latent === latent) this.showReport(this.lastReport.report, latent);
       now = true;
     }
     if (now) this.refresh();
@@ -218,7 +218,7 @@ export class LatentViews {
    * report, and the decoded views redraw from it at once.
    */
   forgetModel() {
-    this.report = null;
+    this.lastReport = null;
     this.means = null;
     this.failing.clear();
     // The old model's principal axes say nothing of the new one: the prior's axes until its report.
