@@ -1,4 +1,4 @@
-// The speed benchmark (issue 5): the page as a person runs it, and the same VAE in TensorFlow.js
+// The speed benchmark: the page as a person runs it, and the same VAE in TensorFlow.js
 // 4.22 in the same browser in the same run, in headless Chromium (WebGPU enabled: SwiftShader
 // where there is no GPU). Prints every figure, the ratios latent-lab ÷ TF.js, and the targets.
 // Not part of the test suite; BENCHMARKS.md keeps its output.
@@ -345,7 +345,7 @@ console.log('|---|---|---|');
 for (const [name, s] of Object.entries(sizes)) console.log(`| ${name} | ${fmt(s.raw, 2)} MB | ${fmt(s.gzip, 2)} MB |`);
 if (native) console.log(`\nnative trainer: ${native}`);
 
-// The targets of issue 5 on this machine.
+// The speed targets, on this machine.
 const targets = [];
 const check = (name, value, goal, pass) => targets.push(`| ${name} | ${value} | ${goal} | ${pass ? 'met' : 'NOT met'} |`);
 if (ours.cpu && peers.wasm) check('CPU path ÷ TF.js wasm', `${fmt(ours.cpu / peers.wasm.imagesPerSecond, 2)}×`, '≥ 1.5×', ours.cpu >= 1.5 * peers.wasm.imagesPerSecond);

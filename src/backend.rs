@@ -32,6 +32,12 @@ pub fn cpu_device() -> Device {
     Device::ndarray()
 }
 
+/// Whether `device` is a GPU (burn's cubecl runtimes: WebGPU, Vulkan, Metal, …), for the few
+/// operations whose best form differs between a GPU and the CPU (src/conv.rs).
+pub fn runs_on_gpu(device: &Device) -> bool {
+    device.clone().without_autodiff() != cpu_device()
+}
+
 const CPU_LABEL: &str = "CPU (burn ndarray, wasm)";
 
 /// A wgpu runtime can be initialised once per process (once per page in a browser); a second

@@ -1,18 +1,26 @@
 //! Convolutions as sums of matrix products, on channels-last images
 //! `[batch, height, width, channels]`, and the pixel shuffle that upsamples after them.
 //!
-//! Why not `burn::nn::conv`: burn's CPU backend runs a convolution directly and its gradient
-//! through a transposed convolution, which measured ~40× slower than the same arithmetic as
-//! matrix products (a 128-image decoder forward through `ConvTranspose2d` took 2.6 s natively).
-//! Here each kernel offset ("tap") reads a shifted block of the padded image, multiplies it by
-//! that tap's weights, and the products are summed. Gathering all taps into one patch matrix
-//! first ("im2col") was slower on the CPU backend, whose concatenation and row selection copy
-//! element by element. Slicing, products and sums have cheap gradients on every backend.
+//! Two forms of the same convolution, one per kind of backend, behind one module:
+//! - On the CPU, a sum of matrix products ([`PatchConv2d::forward_taps`]). burn's CPU backend runs
+//!   a convolution directly and its gradient through a transposed convolution, which measured
+//!   ~40× slower than the same arithmetic as matrix products (a 128-image decoder forward through
+//!   `ConvTranspose2d` took 2.6 s natively). Each kernel offset ("tap") reads a shifted block of
+//!   the padded image, multiplies it by that tap's weights, and the products are summed. Gathering
+//!   all taps into one patch matrix first ("im2col") was slower on the CPU backend, whose
+//!   concatenation and row selection copy element by element.
+//! - On a GPU, burn's own `conv2d` ([`PatchConv2d::forward_direct`]): one kernel forward and one
+//!   for each gradient, where the taps cost a slice, a product and a sum each, forward and
+//!   backward. A training step of the convolutional model issued 972 dispatches with taps on
+//!   WebGPU (BENCHMARKS.md); on a GPU a step is bound by how many, not by the arithmetic.
 
 use burn::module::Param;
 use burn::nn::Initializer;
 use burn::prelude::*;
-use burn::tensor::ops::PadMode;
+use burn::tensor::module::conv2d;
+use burn::tensor::ops::{ConvOptions, PadMode};
+
+use crate::backend::runs_on_gpu;
 
 /// Configuration of a [`PatchConv2d`]: a square kernel, the same stride and zero padding on
 /// both axes.
@@ -77,11 +85,43 @@ impl PatchConv2d {
         (size + 2 * self.padding - self.kernel) / self.stride + 1
     }
 
+    /// The convolution in the form that suits the device it runs on (module docs).
+    ///
     /// # Shapes
     ///   - input: `[batch, height, width, channels_in]`
     ///   - output: `[batch, height_out, width_out, channels_out]`, each side
     ///     `(side + 2·padding − kernel) / stride + 1`
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        if runs_on_gpu(&input.device()) {
+            self.forward_direct(input)
+        } else {
+            self.forward_taps(input)
+        }
+    }
+
+    /// burn's `conv2d`, which takes channels-first images and `[out, in, kernel, kernel]`
+    /// weights: both are permuted views of ours. Shapes as [`Self::forward`].
+    pub fn forward_direct(&self, input: Tensor<4>) -> Tensor<4> {
+        let [taps, channels_in, channels_out] = self.weight.dims();
+        let k = self.kernel;
+        debug_assert_eq!(taps, k * k);
+        let weight = self
+            .weight
+            .val()
+            .reshape([k, k, channels_in, channels_out])
+            .permute([3, 2, 0, 1]);
+        let (s, p) = (self.stride, self.padding);
+        conv2d(
+            input.permute([0, 3, 1, 2]),
+            weight,
+            Some(self.bias.val()),
+            ConvOptions::new([s, s], [p, p], [1, 1], 1),
+        )
+        .permute([0, 2, 3, 1])
+    }
+
+    /// The sum over kernel offsets of matrix products. Shapes as [`Self::forward`].
+    pub fn forward_taps(&self, input: Tensor<4>) -> Tensor<4> {
         let [batch, height, width, channels] = input.dims();
         let (k, s, p) = (self.kernel, self.stride, self.padding);
         let (out_h, out_w) = (self.output_size(height), self.output_size(width));

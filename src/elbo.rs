@@ -1,11 +1,11 @@
-//! The evidence lower bound of the seeds, per image and in nats:
+//! The evidence lower bound, per image and in nats:
 //!
 //! ELBO(x) = E_q(z|x)[log p(x|z)] − KL(q(z|x) ‖ p(z)),
 //!
 //! the expectation estimated with S samples z = μ + L ε (the reparameterisation trick), the KL in
 //! closed form, and the prior p(z) = N(0, I). What the page plots is the negative ELBO =
 //! reconstruction + KL, and beside it the importance-weighted bound on log p(x), whose distance
-//! from the ELBO is the gap KL(q(z|x) ‖ p(z|x)) of seed 002.
+//! from the ELBO is the gap KL(q(z|x) ‖ p(z|x)) (Burda et al., 2015).
 
 use burn::prelude::*;
 
@@ -23,23 +23,29 @@ const LN_2PI: f64 = 1.837_877_066_409_345_3;
 pub fn reparameterize(posterior: &Posterior, noise: Tensor<2>) -> Tensor<2> {
     let [rows, latent] = noise.dims();
     let samples = rows / posterior.batch_size();
-    let mean = posterior.mean.clone().repeat_dim(0, samples);
+    let mean = repeat_samples(posterior.mean.clone(), samples);
     match &posterior.lower {
         // Diagonal: L ε is σ ⊙ ε, no matrix product needed.
         None => {
-            mean + posterior
-                .log_variance
-                .clone()
-                .mul_scalar(0.5)
-                .exp()
-                .repeat_dim(0, samples)
+            mean + repeat_samples(posterior.log_variance.clone().mul_scalar(0.5).exp(), samples)
                 * noise
         }
         Some(_) => {
-            let cholesky = posterior.cholesky().repeat_dim(0, samples);
+            let cholesky = repeat_samples(posterior.cholesky(), samples);
             let scaled = cholesky.matmul(noise.reshape([rows, latent, 1]));
             mean + scaled.reshape([rows, latent])
         }
+    }
+}
+
+/// `samples` copies of a batch, sample-major, as the rows of the noise are: `[samples · batch, …]`.
+/// One sample (the default) is the batch itself: on a GPU a repeat is a copy kernel forward and a
+/// reduction backward even for one copy.
+pub fn repeat_samples<const D: usize>(batch: Tensor<D>, samples: usize) -> Tensor<D> {
+    if samples == 1 {
+        batch
+    } else {
+        batch.repeat_dim(0, samples)
     }
 }
 
@@ -57,7 +63,9 @@ pub fn kl_divergence(posterior: &Posterior) -> Tensor<1> {
         let [batch, latent, _] = lower.dims();
         per_dimension = per_dimension + lower.clone().square().sum_dim(2).reshape([batch, latent]);
     }
-    per_dimension.sum_dim(1).squeeze_dim(1).mul_scalar(0.5)
+    // Halved before the sum, where the GPU's fused elementwise kernel does it, not after it in a
+    // kernel of its own.
+    per_dimension.mul_scalar(0.5).sum_dim(1).squeeze_dim(1)
 }
 
 /// −log p(x|z) for a Bernoulli decoder given its logits ℓ: the binary cross-entropy
@@ -107,11 +115,16 @@ impl ElboTerms {
     pub fn new(posterior: &Posterior, reconstruction: Tensor<1>) -> Self {
         let batch = posterior.batch_size();
         let [rows] = reconstruction.dims();
-        Self {
-            reconstruction: reconstruction
+        let reconstruction = if rows == batch {
+            reconstruction
+        } else {
+            reconstruction
                 .reshape([rows / batch, batch])
                 .mean_dim(0)
-                .squeeze_dim(0),
+                .squeeze_dim(0)
+        };
+        Self {
+            reconstruction,
             kl: kl_divergence(posterior),
         }
     }
@@ -124,7 +137,17 @@ impl ElboTerms {
     /// The training objective: the batch mean of reconstruction + β·KL, `[1]`. With β = 1 it is
     /// the negative ELBO; a smaller β (or a KL warm-up) weighs the prior less.
     pub fn loss(&self, beta: f64) -> Tensor<1> {
-        (self.reconstruction.clone() + self.kl.clone().mul_scalar(beta)).mean()
+        let [batch] = self.kl.dims();
+        let kl = if beta == 1.0 {
+            self.kl.clone()
+        } else {
+            self.kl.clone().mul_scalar(beta)
+        };
+        // The mean as a sum of pre-scaled terms: the scaling fuses into the elementwise kernel
+        // before the reduction (a `mean` divides in a kernel of its own after it).
+        (self.reconstruction.clone() + kl)
+            .mul_scalar(1.0 / batch as f64)
+            .sum()
     }
 }
 
@@ -147,8 +170,8 @@ pub fn log_importance_weights(output: &VaeOutput, reconstruction: Tensor<1>) -> 
         .clone()
         .sum_dim(1)
         .squeeze_dim::<1>(1)
-        .mul_scalar(0.5)
-        .repeat_dim(0, samples);
+        .mul_scalar(0.5);
+    let log_det = repeat_samples(log_det, samples);
     let log_posterior = squared_norm(output.noise.clone()).mul_scalar(-0.5) - log_det;
     (log_prior - log_posterior - reconstruction).reshape([samples, batch])
 }

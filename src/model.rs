@@ -1,6 +1,6 @@
-//! The VAE of the seeds. The encoder gives the parameters of q(z|x), a Gaussian with diagonal
+//! The VAE (Kingma & Welling, 2014). The encoder gives the parameters of q(z|x), a Gaussian with diagonal
 //! or full (Cholesky) covariance; the decoder gives the parameters of p(x|z), Bernoulli or
-//! Gaussian. Both bodies are an MLP (seed 003: 784→400→400, LeakyReLU 0.2) or a small CNN.
+//! Gaussian. Both bodies are an MLP (784→400→400, LeakyReLU 0.2) or a small CNN.
 
 use burn::module::Param;
 use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
@@ -370,7 +370,7 @@ impl Encoder {
         let h = self.body.forward(images);
         let mean = self.mean.forward(h.clone());
         let [batch, latent] = mean.dims();
-        // The mask with zeros on and above the diagonal of seed 002: only the strictly lower part
+        // The mask with zeros on and above the diagonal: only the strictly lower part
         // of the head's output is used.
         let lower = self.off_diagonal.as_ref().map(|linear| {
             linear

@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::data::MnistSplit;
-use crate::elbo::ElboTerms;
+use crate::elbo::{ElboTerms, repeat_samples};
 use crate::evaluation::{self, GapReport, HeldoutReport, read_scalars};
 use crate::model::{Vae, VaeConfig};
 use crate::weights::{self, Precision, Weights};
@@ -21,7 +21,7 @@ use crate::weights::{self, Precision, Weights};
 /// How the ELBO is estimated and weighted during training.
 #[derive(Config, Debug, PartialEq)]
 pub struct Objective {
-    /// Monte Carlo samples of z per image (L in seed 000).
+    /// Monte Carlo samples of z per image (L in Kingma & Welling, 2014).
     #[config(default = 1)]
     pub samples: usize,
     /// Weight of the KL term: 1 is the ELBO; above 1 presses q(z|x) towards the prior (β-VAE),
@@ -441,19 +441,19 @@ impl Trainer {
             ));
         }
         let mut candidate = None;
-        let (mut reconstruction, mut kl) = (
-            Tensor::zeros([1], &self.device),
-            Tensor::zeros([1], &self.device),
-        );
+        let mut sums: Option<(Tensor<1>, Tensor<1>)> = None;
         for step in 0..steps {
             if step + 1 == steps {
                 candidate = Some(self.snapshot());
             }
             let (r, k) = self.step();
-            reconstruction = reconstruction + r;
-            kl = kl + k;
+            sums = Some(match sums {
+                Some((reconstruction, kl)) => (reconstruction + r, kl + k),
+                None => (r, k),
+            });
         }
-        let weights = non_finite_probe(&self.model, &self.device);
+        let (reconstruction, kl) = sums.expect("at least one step");
+        let weights = non_finite_probe(&self.model);
         let [reconstruction, kl, weights] = read_scalars([reconstruction, kl, weights]).await?;
         let train = ElboStats::new(reconstruction / steps as f64, kl / steps as f64);
         let divergence = if train.is_finite() && weights.is_finite() {
@@ -543,26 +543,29 @@ pub fn elbo_terms(model: &Vae, images: Tensor<2>, samples: usize, device: &Devic
     let output = model.forward(images.clone(), noise);
     let reconstruction = model
         .decoder
-        .negative_log_likelihood(output.logits, images.repeat_dim(0, samples));
+        .negative_log_likelihood(output.logits, repeat_samples(images, samples));
     ElboTerms::new(&output.posterior, reconstruction)
 }
 
-/// Σ over every parameter of Σ 0·w: 0 when every weight is finite, NaN as soon as one is NaN or
-/// infinite (0·∞ = NaN), computed on the device so the check costs one more scalar in the
-/// chunk's readback instead of reading the weights.
-fn non_finite_probe(model: &Vae, device: &Device) -> Tensor<1> {
+/// Σ w over every parameter: finite while every weight is (overflowing f32 would take weights
+/// near 10³³, far past any this model reaches before its loss stops being finite), NaN or
+/// infinite as soon as one is not. Computed on the device, so the check costs one more scalar
+/// in the chunk's readback instead of reading the weights. A plain sum: multiplying by 0 first
+/// (which makes any finite sum exactly 0) costs one more GPU kernel per parameter per chunk.
+fn non_finite_probe(model: &Vae) -> Tensor<1> {
     struct Probe {
-        sum: Tensor<1>,
+        sum: Option<Tensor<1>>,
     }
     impl ModuleVisitor for Probe {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let zeroed = param.val().detach().mul_scalar(0.0).sum();
-            self.sum = self.sum.clone() + zeroed;
+            let total = param.val().detach().sum();
+            self.sum = Some(match self.sum.take() {
+                Some(sum) => sum + total,
+                None => total,
+            });
         }
     }
-    let mut probe = Probe {
-        sum: Tensor::zeros([1], device),
-    };
+    let mut probe = Probe { sum: None };
     model.visit(&mut probe);
-    probe.sum
+    probe.sum.expect("the model has parameters")
 }

@@ -1,5 +1,7 @@
-//! The convolutions of the convolutional architecture against burn's own `conv2d`, an
-//! independent implementation, and the pixel shuffle against its index formula.
+//! The convolutions of the convolutional architecture: the CPU's form (a sum of matrix products)
+//! against burn's own `conv2d`, an independent implementation; the GPU's form (burn's `conv2d` on
+//! permuted views) against the CPU's, values and gradients; and the pixel shuffle against its
+//! index formula.
 
 mod common;
 
@@ -9,7 +11,7 @@ use burn::tensor::module::conv2d;
 use burn::tensor::ops::ConvOptions;
 use latent_lab::conv::{PatchConv2dConfig, pixel_shuffle};
 
-/// `PatchConv2d` on channels-last input equals burn's conv2d on the same input and weights
+/// `PatchConv2d`'s taps on channels-last input equal burn's conv2d on the same input and weights
 /// laid out channels-first.
 fn matches_burn_conv2d(
     channels: [usize; 2],
@@ -29,7 +31,7 @@ fn matches_burn_conv2d(
         Distribution::Normal(0.0, 1.0),
         &device,
     );
-    let ours = conv.forward(input.clone());
+    let ours = conv.forward_taps(input.clone());
 
     // [kernel², in, out] with offsets row by row → [out, in, kernel, kernel].
     let weight = conv
@@ -86,7 +88,7 @@ fn convolution_gradients_match_burn() {
         .init(&device);
     let input = Tensor::<4>::random([2, 9, 9, 2], Distribution::Normal(0.0, 1.0), &device);
     let ours_input = input.clone().require_grad();
-    let out = conv.forward(ours_input.clone());
+    let out = conv.forward_taps(ours_input.clone());
     let mix = Tensor::<4>::random(out.dims(), Distribution::Normal(0.0, 1.0), &device);
     let ours = (out * mix.clone()).sum().backward();
 
@@ -131,6 +133,83 @@ fn convolution_gradients_match_burn() {
             );
         }
     }
+}
+
+/// The GPU's form against the CPU's on the same module: outputs, and the gradients of a weighted
+/// sum of them with respect to the input, the weights and the bias.
+fn direct_form_matches_taps(channels: [usize; 2], kernel: usize, stride: usize, side: usize) {
+    let device = common::device().autodiff();
+    let [channels_in, channels_out] = channels;
+    let conv = PatchConv2dConfig::new(channels_in, channels_out, kernel)
+        .with_stride(stride)
+        .with_padding(1)
+        .init(&device);
+    let input = Tensor::<4>::random(
+        [3, side, side, channels_in],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let close = |what: &str, a: Vec<f32>, b: Vec<f32>| {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (x - y).abs() < 1e-4 * (1.0 + y.abs()),
+                "{what} entry {i}: direct {x} against taps {y}"
+            );
+        }
+    };
+    let run = |direct: bool| {
+        let input = input.clone().detach().require_grad();
+        let out = if direct {
+            conv.forward_direct(input.clone())
+        } else {
+            conv.forward_taps(input.clone())
+        };
+        let dims = out.dims();
+        // A fixed weighting, the same for both forms.
+        let n = dims.iter().product::<usize>();
+        let mix = Tensor::<1, Int>::arange(0..n as i64, &device)
+            .float()
+            .mul_scalar(0.37)
+            .sin()
+            .reshape(dims);
+        let grads = (out.clone() * mix).sum().backward();
+        (
+            common::values(out),
+            common::values(input.grad(&grads).unwrap()),
+            common::values(conv.weight.grad(&grads).unwrap()),
+            common::values(conv.bias.grad(&grads).unwrap()),
+        )
+    };
+    let (direct, taps) = (run(true), run(false));
+    close("output", direct.0, taps.0);
+    close("input gradient", direct.1, taps.1);
+    close("weight gradient", direct.2, taps.2);
+    close("bias gradient", direct.3, taps.3);
+}
+
+#[test]
+fn gpu_form_matches_cpu_form_with_gradients() {
+    // The encoder's strided layers and the decoder's same-size ones, with an odd side.
+    direct_form_matches_taps([1, 16], 4, 2, 28);
+    direct_form_matches_taps([16, 32], 4, 2, 14);
+    direct_form_matches_taps([3, 5], 3, 2, 9);
+    direct_form_matches_taps([32, 64], 3, 1, 7);
+}
+
+#[test]
+fn the_cpu_runs_the_taps() {
+    use latent_lab::backend::{cpu_device, runs_on_gpu};
+    assert!(!runs_on_gpu(&cpu_device()));
+    assert!(!runs_on_gpu(&cpu_device().autodiff()));
+    // On the CPU `forward` is the taps, to the bit.
+    let device = common::device();
+    let conv = PatchConv2dConfig::new(2, 3, 3).with_padding(1).init(&device);
+    let input = Tensor::<4>::random([2, 7, 7, 2], Distribution::Normal(0.0, 1.0), &device);
+    assert_eq!(
+        common::values(conv.forward(input.clone())),
+        common::values(conv.forward_taps(input))
+    );
 }
 
 #[test]

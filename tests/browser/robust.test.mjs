@@ -1,4 +1,4 @@
-// Issue 6 in the browser: every bad input has a clear answer and leaves the model and the plot
+// Bad input and failures, in the browser: every bad input has a clear answer and leaves the model and the plot
 // as they were; a diverging run rolls back and pauses; a lost WebGPU device is replaced with the
 // weights kept; the Content-Security-Policy holds; nothing leaves the machine.
 import assert from 'node:assert/strict';

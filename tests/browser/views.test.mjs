@@ -1,4 +1,4 @@
-// Issue 4 in the browser: each switch of the model and objective retrains from fresh weights and
+// The model and objective settings and the views, in the browser: each switch of the model and objective retrains from fresh weights and
 // restarts the plot; β provokes posterior collapse; the gap is estimated and plotted; the latent
 // map, manifold grid, prior samples and interpolation strip render digits and follow the model.
 // On the CPU path, which is what a GPU-less machine trains on.
@@ -9,7 +9,7 @@ import { canvasChanged, canvasPixels, inkedPixels, launch, openPage, screenshots
 
 const TIMEOUT = 180_000;
 
-describe('the seeds made visible', { timeout: 10 * TIMEOUT }, () => {
+describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
   let server, browser, page, problems;
 
   before(async () => {

@@ -238,3 +238,54 @@ async function burstOfCommands(worker, burst, random, pick) {
   if (state === 'training') assert.ok(steps.length > 0, `${what}: training goes on`);
   else assert.deepEqual(steps, [], `${what}: no training left running`);
 }
+
+/** A worker training the shipped model on WebGPU, ready. */
+async function onWebGpu(t) {
+  const worker = startWorker();
+  t.after(worker.stop);
+  worker.send({ type: 'init', module: null, dataset: new ArrayBuffer(8), backend: 'webgpu', weights: weightsFile({ model: 'shipped', step: 40 }).buffer, evaluate: false, gapK: 16, optimizer: {} });
+  assert.equal((await worker.settled()).state, 'ready');
+  return worker;
+}
+
+test('a race times copies of the model on each backend, names the faster and trains the model on it', async (t) => {
+  const worker = await onWebGpu(t);
+  const before = worker.trainers.length;
+  worker.send({ type: 'race', backends: ['webgpu', 'cpu'], train: true });
+  assert.equal((await worker.settled()).state, 'training');
+  const { race } = worker.messages.find((m) => m.type === 'raced');
+  assert.equal(race.chosen, 'cpu');
+  assert.ok(race.speeds.cpu.imagesPerSecond > race.speeds.webgpu.imagesPerSecond && race.speeds.webgpu.imagesPerSecond > 0, JSON.stringify(race.speeds));
+  const copies = worker.trainers.slice(before, before + 2);
+  assert.deepEqual(copies.map((c) => [c.kind, c.freed]), [['webgpu', true], ['cpu', true]], 'one copy per backend, each freed');
+  // The model moved to the CPU from the step it had: the copies' steps were not its own.
+  const started = worker.messages.findLast((m) => m.type === 'started');
+  assert.equal(started.reason, 'race');
+  assert.equal(started.progress.step, 40);
+  assert.equal(worker.current().kind, 'cpu');
+  const steps = await worker.stepsDuring(40);
+  assert.ok(steps.length > 0 && steps[0].stats.progress.step > 40, 'and trains on');
+  worker.send({ type: 'pause' });
+  assert.equal((await worker.settled()).state, 'paused');
+});
+
+test('a Pause sent during a race: the race ends, and nothing trains after it', async (t) => {
+  const worker = await onWebGpu(t);
+  worker.send({ type: 'race', backends: ['webgpu', 'cpu'], train: true });
+  await sleep(20);
+  worker.send({ type: 'pause' });
+  const answer = await worker.settled();
+  assert.notEqual(answer.state, 'training');
+  assert.ok(worker.messages.some((m) => m.type === 'raced'));
+  assert.deepEqual(await worker.stepsDuring(60), [], 'no training after the Pause');
+});
+
+test('a backend that fails in the race loses it, with its reason', async (t) => {
+  const worker = await onWebGpu(t);
+  worker.send({ type: 'race', backends: ['webgpu', 'nope'], train: false });
+  await worker.settled();
+  const { race } = worker.messages.find((m) => m.type === 'raced');
+  assert.equal(race.chosen, 'webgpu');
+  assert.match(race.speeds.nope.error, /unknown backend nope/);
+  assert.equal(worker.current().kind, 'webgpu');
+});

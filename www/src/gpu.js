@@ -23,15 +23,20 @@ export async function detectWebGpu() {
   return { available: true, software, description: name, largestBufferBytes: Math.min(maxStorageBufferBindingSize, maxBufferSize) };
 }
 
+/** The backend asked for in the address (`?backend=webgpu|cpu`), if any. */
+const askedBackend = () => new URLSearchParams(location.search).get('backend');
+
 /**
- * The backend to train on: `?backend=webgpu|cpu` when given, else WebGPU on a hardware adapter
- * and the CPU otherwise.
+ * The backend to train on: `?backend=webgpu|cpu` when given, else what the race chose in this
+ * tab, else WebGPU on a hardware adapter (until the first Train races it) and the CPU otherwise.
  * @param {GpuSupport} gpu
  * @returns {'webgpu' | 'cpu'}
  */
 export function chooseBackend(gpu) {
-  const asked = new URLSearchParams(location.search).get('backend');
+  const asked = askedBackend();
   if (asked === 'cpu' || (asked === 'webgpu' && gpu.available)) return asked;
+  const race = rememberedRace();
+  if (race && (race.chosen === 'cpu' || gpu.available)) return race.chosen;
   return gpu.available && !gpu.software ? 'webgpu' : 'cpu';
 }
 
@@ -39,7 +44,50 @@ export function chooseBackend(gpu) {
 export function describeBackend(gpu, backend) {
   if (!gpu.available) return `Training on the CPU: ${gpu.description}.`;
   if (backend === 'cpu' && gpu.software) return `Training on the CPU: the WebGPU adapter here (${gpu.description}) is a software renderer, slower than the CPU backend. Switch to WebGPU to try it anyway.`;
-  return `WebGPU adapter: ${gpu.description}.`;
+  const race = rememberedRace();
+  const timed = race ? ` Timed at the first Train: ${describeRace(race)}${backend !== race.chosen ? ` Training on ${LABELS[backend]} as you chose.` : ''}` : '';
+  return `WebGPU adapter: ${gpu.description}.${timed}`;
+}
+
+/**
+ * Which backend is faster depends on the GPU, the CPU and the model, and no adapter name tells:
+ * on a hardware adapter the first Train times a few warmed steps on each (worker.js: `race`) and
+ * trains on the faster. A software adapter trains on the CPU without a race: it measured about
+ * 50× slower than the CPU path (BENCHMARKS.md). The verdict is kept in sessionStorage, for as
+ * long as the tab is open.
+ */
+const RACE_KEY = 'latent-lab:backend-race';
+const LABELS = { webgpu: 'WebGPU', cpu: 'the CPU' };
+const SHORT = { webgpu: 'WebGPU', cpu: 'CPU' };
+
+/** @returns {{speeds: Record<string, {imagesPerSecond?: number, error?: string}>, chosen: string} | null} */
+export function rememberedRace() {
+  try {
+    const race = JSON.parse(sessionStorage.getItem(RACE_KEY));
+    return race && LABELS[race.chosen] ? race : null;
+  } catch {
+    return null;
+  }
+}
+
+export function rememberRace(race) {
+  try {
+    sessionStorage.setItem(RACE_KEY, JSON.stringify(race));
+  } catch {
+    // Storage refused (a private window's quota): the race runs again after a reload.
+  }
+}
+
+/** The backends the first Train should race, or null: a hardware adapter, nothing asked in the
+ * address, and no verdict yet in this tab. */
+export function backendsToRace(gpu) {
+  return gpu.available && !gpu.software && !askedBackend() && !rememberedRace() ? ['webgpu', 'cpu'] : null;
+}
+
+/** "WebGPU 4,100 images/s, CPU 2,900 images/s: WebGPU." */
+export function describeRace(race) {
+  const speed = ([kind, s]) => `${SHORT[kind]} ${s.imagesPerSecond ? `${Math.round(s.imagesPerSecond).toLocaleString('en-US')} images/s` : `failed (${s.error})`}`;
+  return `${Object.entries(race.speeds).map(speed).join(', ')}: ${SHORT[race.chosen]}.`;
 }
 
 const GIB = 2 ** 30;

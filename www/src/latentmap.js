@@ -1,6 +1,6 @@
 // The latent map: the held-out digits' posterior means μ projected on two axes, coloured by
 // label, with the prior's 1σ and 2σ circles. If the aggregated posterior matches the prior (the
-// self-consistency of seed 001), the cloud fills those circles. Axes are two latent dimensions,
+// VAE's self-consistency: averaged over the data, q(z|x) is p(z)), the cloud fills those circles. Axes are two latent dimensions,
 // or the two principal components of the means (computed in the worker with each held-out
 // report): an orthonormal projection, under which the prior N(0, I) is still N(0, I₂), so the
 // same circles hold.

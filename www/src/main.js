@@ -7,7 +7,7 @@ import { OtherAutosaves } from './autosaves.js';
 import { DrawingPad } from './canvas.js';
 import { clearDigit, paintDigit } from './digit.js';
 import { WeightsFiles } from './files.js';
-import { chooseBackend, describeBackend, detectWebGpu, memoryBudgets } from './gpu.js';
+import { backendsToRace, chooseBackend, describeBackend, detectWebGpu, memoryBudgets, rememberRace } from './gpu.js';
 import { SHIPPED_LATENT_SIZES, compileWasm, loadBytes, loadShippedModel } from './loader.js';
 import { ElboPlot, GapPlot } from './plot.js';
 import { TrainingSession } from './session.js';
@@ -263,7 +263,11 @@ async function main() {
   controls = new TrainingControls({
     train: () => {
       alertLine.hidden = true;
-      session.train();
+      const backends = backendsToRace(gpuSupport);
+      if (!backends) return session.train();
+      controls.setState('switching');
+      showStatus('Timing a few training steps on WebGPU and on the CPU, to train on the faster (the first WebGPU step compiles its shaders)…');
+      return session.race(backends);
     },
     pause: () => {
       session.pause();
@@ -342,6 +346,8 @@ async function main() {
         if (reason === 'load') unsaved = true;
         if (loading.has(seq)) modelNote.textContent = loading.get(seq);
         loading.delete(seq);
+        // Not after a race ('race'), whose note is the backend's: it runs at the first Train in
+        // the tab, before any step, so no Adam moments were lost in the move.
         if (reason === 'backend' || reason === 'optimizer') {
           // burn's Adam state lives on the trainer's device and is not in the weights file.
           const what = reason === 'backend' ? `Training moved to ${model.backend.label}` : 'New learning rate or batch size';
@@ -364,6 +370,10 @@ async function main() {
         trainingOn = info;
         showTrainingStatus();
         if (state === 'paused') saveNow();
+      },
+      raced(race) {
+        rememberRace(race);
+        $('backend-note').textContent = describeBackend(gpuSupport, race.chosen);
       },
       steps(stats, stepsPerSecond) {
         stepLog.last = { at: performance.now(), step: stats.progress.step };

@@ -22,6 +22,7 @@ export class TrainingSession {
    *   heldout: (progress: object, report: object) => void,
    *   gap: (progress: object, report: object) => void,
    *   weights: (bytes: Uint8Array, progress: object) => void,
+   *   raced: (race: {speeds: object, chosen: string}) => void,
    *   diverged: (divergence: object, progress: object) => void,
    *   deviceLost: (message: string, training: boolean) => void,
    *   crashed: (message: string, training: boolean) => void,
@@ -65,6 +66,7 @@ export class TrainingSession {
         case 'heldout': return on.heldout(data.progress, data.report);
         case 'gap': return on.gap(data.progress, data.report);
         case 'weights': return on.weights(data.bytes, data.progress);
+        case 'raced': return on.raced(data.race);
         case 'diverged': return on.diverged(data.divergence, data.progress);
         case 'device-lost': return on.deviceLost(data.message, data.training);
         case 'reply': {
@@ -126,6 +128,14 @@ export class TrainingSession {
   train() {
     this.training = true;
     this.command({ type: 'train' });
+  }
+  /**
+   * Times a few training steps on each of `backends` and trains on the faster (worker.js:
+   * `race`); the `raced` callback hears the speeds before training moves.
+   */
+  race(backends) {
+    this.training = true;
+    this.command({ type: 'race', backends, train: true });
   }
   pause() { this.command({ type: 'pause' }); }
   /**

@@ -5,7 +5,7 @@
 // train, seq}, {type: 'train', seq}, {type: 'pause', seq}, {type: 'load', weights, seq},
 // {type: 'reset', model, objective, train, seq}, {type: 'backend', backend, seq},
 // {type: 'optimizer', optimizer: {learningRate, batchSize}, rebuild, seq}, {type: 'gap-k', k},
-// {type: 'export', id}, {type: 'memory', id}.
+// {type: 'race', backends, train, seq}, {type: 'export', id}, {type: 'memory', id}.
 // Commands run one at a time in the order they arrive. Each one with a `seq` (numbered by the
 // page, rising) is answered by a status carrying its seq once it is done, or by an error and a
 // status if it failed.
@@ -16,7 +16,8 @@
 // command done; a status with an older seq than the page last sent is already out of date),
 // {type: 'steps', stats, stepsPerSecond}, {type: 'heldout', progress, report} (HeldoutReport:
 // elbo, unitVariances, activeUnits, means, principalAxes), {type: 'gap', progress, report} (GapReport),
-// {type: 'weights', bytes, progress}, {type: 'diverged', divergence, progress} (training
+// {type: 'weights', bytes, progress}, {type: 'raced', race: {speeds, chosen}} (before the model
+// moves to the faster backend), {type: 'diverged', divergence, progress} (training
 // rolled back and paused), {type: 'device-lost', message, training} (the page starts a new
 // worker, training if this one was),
 // {type: 'reply', id, value} (export: the weights file; memory: MemoryReport),
@@ -44,6 +45,14 @@ const GAP_TIME_SHARE = 0.15;
 /** Whatever the shares, the plot and the sliders are never left older than this. */
 const EVAL_AT_LEAST_EVERY_MS = 20_000;
 const WEIGHTS_AT_LEAST_EVERY_MS = 5_000;
+/**
+ * The backend race: warm-up steps on each backend until a step is no faster than the one before
+ * (the first compiles the WebGPU shaders, and fusion compiles more on the next), at most this
+ * many and this long; then steps timed for at least RACE_TIMED_MS.
+ */
+const RACE_WARMUP_STEPS = 4;
+const RACE_WARMUP_MS = 20_000;
+const RACE_TIMED_MS = 1_500;
 /** Held-out digits for the gap: fewer as k grows, so one estimate costs about the same. */
 const gapDigits = (k) => Math.max(16, Math.min(100, Math.floor(6400 / k)));
 
@@ -287,6 +296,16 @@ async function handle(message) {
     case 'backend':
       await rebuild('backend', message.backend);
       break;
+    case 'race': {
+      // A Pause sent during the race clears `running`, and training does not start after it.
+      running = Boolean(message.train);
+      if (running) state = 'training';
+      const verdict = await race(message.backends);
+      post({ type: 'raced', race: verdict });
+      if (verdict.chosen !== trainer.backend().kind) await start('race', verdict.chosen, await trainer.exportWeights(), false);
+      if (running) startTraining();
+      break;
+    }
     case 'optimizer': {
       const previous = optimizer;
       optimizer = message.optimizer;
@@ -316,6 +335,58 @@ async function rebuild(reason, backend) {
   running = false;
   await start(reason, backend, await trainer.exportWeights(), false);
   if (wasRunning) startTraining();
+}
+
+/**
+ * Times training on each of `backends` with a throwaway copy of the model being trained (same
+ * weights and settings; the model itself does not move), and names the faster. A backend that
+ * fails to start or to train loses, with the reason.
+ * @param {string[]} backends
+ * @returns {Promise<{speeds: Record<string, {imagesPerSecond?: number, warmupMs?: number, error?: string}>, chosen: string}>}
+ */
+async function race(backends) {
+  const weights = await trainer.exportWeights();
+  const batch = optimizer.batchSize ?? trainer.config().batch_size;
+  const speeds = {};
+  for (const kind of backends) {
+    let candidate = null;
+    try {
+      candidate = await TrainerHandle.create({ backend: kind, ...optimizer, memoryBudget: memoryBudgets[kind] }, dataset, weights);
+      if (candidate.backend().kind !== kind) throw new Error(`${kind} is not available here`);
+      speeds[kind] = await paceOf(candidate, batch);
+    } catch (e) {
+      speeds[kind] = { error: e?.message ?? String(e) };
+    } finally {
+      candidate?.free();
+    }
+  }
+  const pace = (kind) => (Number.isFinite(speeds[kind].imagesPerSecond) ? speeds[kind].imagesPerSecond : -1);
+  const chosen = backends.reduce((best, kind) => (pace(kind) > pace(best) ? kind : best));
+  return { speeds, chosen: pace(chosen) > 0 ? chosen : trainer.backend().kind };
+}
+
+/** Images per second of `candidate`'s warmed training steps (RACE_* above). */
+async function paceOf(candidate, batch) {
+  const warmupStarted = performance.now();
+  let last = Infinity;
+  for (let i = 0; i < RACE_WARMUP_STEPS && performance.now() - warmupStarted < RACE_WARMUP_MS; i++) {
+    const started = performance.now();
+    await candidate.trainSteps(1);
+    const ms = performance.now() - started;
+    if (ms >= 0.9 * last) break;
+    last = ms;
+  }
+  const warmupMs = performance.now() - warmupStarted;
+  let steps = 0;
+  let chunk = 1;
+  const started = performance.now();
+  while (performance.now() - started < RACE_TIMED_MS) {
+    const stats = await candidate.trainSteps(chunk);
+    if (stats.divergence) throw new Error('the copy diverged while being timed');
+    steps += stats.steps;
+    chunk = Math.min(32, chunk * 2);
+  }
+  return { imagesPerSecond: (steps * batch * 1000) / (performance.now() - started), warmupMs };
 }
 
 /**
