@@ -20,7 +20,7 @@ use burn::prelude::*;
 use burn::tensor::module::conv2d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 
-use crate::backend::runs_on_gpu;
+use crate::device::runs_on_gpu;
 
 /// Configuration of a [`PatchConv2d`]: a square kernel, the same stride and zero padding on
 /// both axes.

@@ -6,9 +6,11 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 
-use crate::elbo::{ElboTerms, importance_weighted_bound, log_importance_weights};
+use crate::device::{read_concatenated, read_scalars};
 use crate::model::Vae;
-use crate::trainer::{ElboStats, elbo_terms};
+use crate::objective::{
+    ElboStats, ElboTerms, elbo_terms, importance_weighted_bound, log_importance_weights,
+};
 
 /// A latent unit is active when the variance over the data of its posterior mean E_q[zᵢ]
 /// exceeds this (Burda et al.'s criterion): below it, q(zᵢ|x) is the same for every digit, the
@@ -72,28 +74,17 @@ pub async fn evaluate(model: &Vae, images: &Tensor<2>) -> Result<HeldoutReport, 
         });
     }
     let (reconstruction, kl) = sums.expect("at least one chunk");
-    // The two sums and every mean as one tensor, so in one readback (see `read_scalars`).
+    // The two sums and every mean in one readback.
     let latent = model.latent_size();
-    let figures = Tensor::cat(
+    let figures = read_concatenated(
         vec![
             reconstruction,
             kl,
             Tensor::cat(means, 0).reshape([count * latent]),
         ],
-        0,
+        "the evaluation",
     )
-    .into_data_async()
-    .await
-    .map_err(|e| format!("reading the evaluation back failed: {e:?}"))?
-    .try_into_vec::<f32>()
-    .map_err(|e| format!("unexpected evaluation figures: {e:?}"))?;
-    if figures.len() != 2 + count * latent {
-        return Err(format!(
-            "the device returned {} evaluation figures, not {}",
-            figures.len(),
-            2 + count * latent
-        ));
-    }
+    .await?;
     let [reconstruction, kl] = [figures[0] as f64, figures[1] as f64];
     let means = figures[2..].to_vec();
     let unit_variances = unit_variances(&means, latent);
@@ -284,21 +275,4 @@ pub async fn importance_weighted(
         negative_log_likelihood,
         gap: negative_elbo - negative_log_likelihood,
     })
-}
-
-/// Reads single-element tensors back as one tensor, so in one readback. On WebGPU each tensor of
-/// a transaction is its own `mapAsync`, a round trip to the GPU: a chunk of training steps read
-/// its reconstruction, KL and finiteness probe in three (counted by `scripts/bench.mjs`).
-pub async fn read_scalars<const N: usize>(tensors: [Tensor<1>; N]) -> Result<[f64; N], String> {
-    let figures = Tensor::cat(tensors.into_iter().map(|t| t.reshape([1])).collect(), 0);
-    let data = figures
-        .into_data_async()
-        .await
-        .map_err(|e| format!("reading figures back from the device failed: {e:?}"))?;
-    let mut values = data.iter::<f64>();
-    let mut out = [0.0; N];
-    for slot in out.iter_mut() {
-        *slot = values.next().ok_or("the device returned too few figures")?;
-    }
-    Ok(out)
 }

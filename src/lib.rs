@@ -6,14 +6,19 @@
 //!
 //! [`Device`]: burn::tensor::Device
 
-pub mod backend;
+// No import circles: no module uses, even through others, one that uses it (tests/layout.rs).
 pub mod conv;
 pub mod data;
-pub mod elbo;
+pub mod device;
 pub mod evaluation;
+pub mod likelihood;
 pub mod limits;
 pub mod memory;
 pub mod model;
+pub mod objective;
+pub mod optimizer_settings;
+pub mod posterior;
+pub mod progress;
 pub mod trainer;
 pub mod weights;
 

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use crate::model::VaeConfig;
-use crate::trainer::{Objective, TrainerConfig};
+use crate::objective::Objective;
+use crate::optimizer_settings::OptimizerSettings;
 
 /// The accepted values of one setting: `min ≤ value ≤ max`, or `min < value` when
 /// `min_exclusive` is set.
@@ -53,9 +54,9 @@ pub fn setting_limits() -> SettingLimits {
         warmup_steps: Range::inclusive(0.0, Objective::MAX_WARMUP_STEPS as f64),
         learning_rate: Range {
             min: 0.0,
-            max: TrainerConfig::MAX_LEARNING_RATE,
+            max: OptimizerSettings::MAX_LEARNING_RATE,
             min_exclusive: true,
         },
-        batch_size: Range::inclusive(1.0, TrainerConfig::MAX_BATCH_SIZE as f64),
+        batch_size: Range::inclusive(1.0, OptimizerSettings::MAX_BATCH_SIZE as f64),
     }
 }

@@ -7,7 +7,8 @@ use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
 use crate::conv::{PatchConv2d, PatchConv2dConfig, pixel_shuffle};
-use crate::elbo;
+use crate::likelihood::{bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood};
+use crate::posterior::{Posterior, reparameterize};
 
 /// The decoder's distribution p(x|z) over each pixel's grey level.
 #[derive(Config, Debug, Copy, PartialEq)]
@@ -319,48 +320,6 @@ pub struct Encoder {
     off_diagonal: Option<Linear>,
 }
 
-/// The parameters of q(z|x) for a batch.
-#[derive(Debug, Clone)]
-pub struct Posterior {
-    /// μ, `[batch, latent]`.
-    pub mean: Tensor<2>,
-    /// log σ², the log of L's squared diagonal, `[batch, latent]`.
-    pub log_variance: Tensor<2>,
-    /// Full covariance only: the strictly lower-triangular part of L, `[batch, latent, latent]`.
-    pub lower: Option<Tensor<3>>,
-}
-
-impl Posterior {
-    /// A diagonal posterior.
-    pub fn diagonal(mean: Tensor<2>, log_variance: Tensor<2>) -> Self {
-        Self {
-            mean,
-            log_variance,
-            lower: None,
-        }
-    }
-
-    pub fn batch_size(&self) -> usize {
-        self.mean.dims()[0]
-    }
-
-    pub fn latent_size(&self) -> usize {
-        self.mean.dims()[1]
-    }
-
-    /// The Cholesky factor L = diag(σ) + lower, `[batch, latent, latent]`, so Σ = L Lᵀ.
-    pub fn cholesky(&self) -> Tensor<3> {
-        let [batch, latent] = self.mean.dims();
-        let sigma = self.log_variance.clone().mul_scalar(0.5).exp();
-        let eye = Tensor::<2>::eye(latent, &self.mean.device()).unsqueeze_dim::<3>(0);
-        let diagonal = sigma.reshape([batch, latent, 1]) * eye;
-        match &self.lower {
-            Some(lower) => diagonal + lower.clone(),
-            None => diagonal,
-        }
-    }
-}
-
 impl Encoder {
     /// # Shapes
     ///   - images: `[batch, 784]`, grey levels in `[0, 1]`
@@ -453,10 +412,10 @@ impl Decoder {
     ///   - output: `[batch]`
     pub fn negative_log_likelihood(&self, logits: Tensor<2>, images: Tensor<2>) -> Tensor<1> {
         match self.likelihood {
-            Likelihood::Bernoulli => elbo::bernoulli_negative_log_likelihood(logits, images),
+            Likelihood::Bernoulli => bernoulli_negative_log_likelihood(logits, images),
             Likelihood::Gaussian { sigma } => {
                 let log_variance = Tensor::full([1], 2.0 * sigma.ln(), &logits.device());
-                elbo::gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
+                gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
             }
             Likelihood::GaussianLearned => {
                 let log_variance = self
@@ -464,7 +423,7 @@ impl Decoder {
                     .as_ref()
                     .expect("a learned-σ decoder has its log-variance")
                     .val();
-                elbo::gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
+                gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
             }
         }
     }
@@ -519,7 +478,7 @@ impl Vae {
     ///     sample s of image b)
     pub fn forward(&self, images: Tensor<2>, noise: Tensor<2>) -> VaeOutput {
         let posterior = self.encoder.forward(images);
-        let z = elbo::reparameterize(&posterior, noise.clone());
+        let z = reparameterize(&posterior, noise.clone());
         VaeOutput {
             logits: self.decoder.forward(z.clone()),
             posterior,

@@ -6,72 +6,19 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::Distribution;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::data::MnistSplit;
-use crate::elbo::{ElboTerms, repeat_samples};
-use crate::evaluation::{self, GapReport, HeldoutReport, read_scalars};
+use crate::device::read_scalars;
+use crate::evaluation::{self, GapReport, HeldoutReport};
 use crate::model::{Vae, VaeConfig};
+use crate::objective::{ElboStats, Objective, elbo_terms};
+use crate::optimizer_settings::OptimizerSettings;
+use crate::progress::{MAX_SAFE_INTEGER, Progress};
 use crate::weights::{self, Precision, Weights};
-
-/// How the ELBO is estimated and weighted during training.
-#[derive(Config, Debug, PartialEq)]
-pub struct Objective {
-    /// Monte Carlo samples of z per image (L in Kingma & Welling, 2014).
-    #[config(default = 1)]
-    pub samples: usize,
-    /// Weight of the KL term: 1 is the ELBO; above 1 presses q(z|x) towards the prior (β-VAE),
-    /// which can collapse the posterior.
-    #[config(default = 1.0)]
-    pub beta: f64,
-    /// The KL weight grows linearly from 0 to β over this many steps (0: no warm-up).
-    #[config(default = 0)]
-    pub warmup_steps: u64,
-}
-
-impl Objective {
-    pub const MAX_SAMPLES: usize = 16;
-    pub const MAX_BETA: f64 = 100.0;
-    pub const MAX_WARMUP_STEPS: u64 = 1_000_000;
-
-    pub fn validate(&self) -> Result<(), String> {
-        if self.samples == 0 || self.samples > Self::MAX_SAMPLES {
-            return Err(format!(
-                "samples of z per image must be between 1 and {} (got {})",
-                Self::MAX_SAMPLES,
-                self.samples
-            ));
-        }
-        if !(self.beta >= 0.0 && self.beta <= Self::MAX_BETA) {
-            return Err(format!(
-                "β must be between 0 and {} (got {})",
-                Self::MAX_BETA,
-                self.beta
-            ));
-        }
-        if self.warmup_steps > Self::MAX_WARMUP_STEPS {
-            return Err(format!(
-                "KL warm-up must be at most {} steps (got {})",
-                Self::MAX_WARMUP_STEPS,
-                self.warmup_steps
-            ));
-        }
-        Ok(())
-    }
-
-    /// The KL weight at a step: β·min(1, step / warm-up).
-    pub fn kl_weight(&self, step: u64) -> f64 {
-        if self.warmup_steps == 0 {
-            self.beta
-        } else {
-            self.beta * (step as f64 / self.warmup_steps as f64).min(1.0)
-        }
-    }
-}
 
 /// Hyper-parameters of a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -86,12 +33,6 @@ pub struct TrainerConfig {
 }
 
 impl TrainerConfig {
-    /// The learning rate lies in `(0, MAX_LEARNING_RATE]`: at 1, Adam already moves every
-    /// weight by about 1 a step, and training diverges within 200 steps (tests/training.rs).
-    pub const MAX_LEARNING_RATE: f64 = 1.0;
-    /// Batch sizes lie in `1..=MAX_BATCH_SIZE`.
-    pub const MAX_BATCH_SIZE: usize = 1024;
-
     pub fn validate(&self) -> Result<(), String> {
         self.model.validate()?;
         self.objective.validate()?;
@@ -118,129 +59,6 @@ impl TrainerConfig {
             learning_rate: self.learning_rate,
             batch_size: self.batch_size,
         }
-    }
-}
-
-/// The optimizer's step size and the batch it averages over: what a weights file records beside
-/// the objective, so that a reload or an import trains on as it was.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct OptimizerSettings {
-    pub learning_rate: f64,
-    pub batch_size: usize,
-}
-
-impl OptimizerSettings {
-    /// The ranges of [`TrainerConfig`], whose own check is this one.
-    pub fn validate(&self) -> Result<(), String> {
-        // Written so that NaN fails.
-        if !(self.learning_rate > 0.0 && self.learning_rate <= TrainerConfig::MAX_LEARNING_RATE) {
-            return Err(format!(
-                "learning rate must be in (0, {}] (got {})",
-                TrainerConfig::MAX_LEARNING_RATE,
-                self.learning_rate
-            ));
-        }
-        if self.batch_size == 0 || self.batch_size > TrainerConfig::MAX_BATCH_SIZE {
-            return Err(format!(
-                "batch size must be between 1 and {} (got {})",
-                TrainerConfig::MAX_BATCH_SIZE,
-                self.batch_size
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Per-image figures in nats, averaged over some images.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ElboStats {
-    /// −E_q[log p(x|z)].
-    pub reconstruction: f64,
-    /// KL(q(z|x) ‖ p(z)).
-    pub kl: f64,
-    /// reconstruction + KL.
-    pub negative_elbo: f64,
-}
-
-impl ElboStats {
-    pub fn new(reconstruction: f64, kl: f64) -> Self {
-        Self {
-            reconstruction,
-            kl,
-            negative_elbo: reconstruction + kl,
-        }
-    }
-
-    pub fn is_finite(&self) -> bool {
-        self.reconstruction.is_finite() && self.kl.is_finite()
-    }
-}
-
-/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`, 2⁵³ − 1).
-/// serde-wasm-bindgen refuses to hand the page a larger `u64`, so every count the page reads
-/// stays at or below it.
-pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
-
-/// Where training stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Progress {
-    /// Optimizer steps taken.
-    pub step: u64,
-    /// Completed passes over the training split.
-    pub epoch: u64,
-    /// Fraction of the current pass done, in `[0, 1]`: 1 when a pass ended exactly on a batch
-    /// boundary and the next step starts a new one.
-    pub epoch_fraction: f64,
-    /// Training images seen across all steps.
-    pub images_seen: u64,
-}
-
-impl Progress {
-    /// Checks what a weights file claims: every count within [`MAX_SAFE_INTEGER`], the fraction
-    /// in `[0, 1]`, and the orders every trainer keeps (each step sees between 1 and
-    /// [`TrainerConfig::MAX_BATCH_SIZE`] images, and a pass takes at least one step). Field
-    /// names are the file's.
-    pub fn validate(&self) -> Result<(), String> {
-        for (field, value) in [
-            ("step", self.step),
-            ("epoch", self.epoch),
-            ("imagesSeen", self.images_seen),
-        ] {
-            if value > MAX_SAFE_INTEGER {
-                return Err(format!(
-                    "progress.{field} must be at most {MAX_SAFE_INTEGER} (2^53 − 1, the largest \
-                     integer a JavaScript number holds exactly), got {value}"
-                ));
-            }
-        }
-        // A range contains no NaN.
-        if !(0.0..=1.0).contains(&self.epoch_fraction) {
-            return Err(format!(
-                "progress.epochFraction must be between 0 and 1 (got {})",
-                self.epoch_fraction
-            ));
-        }
-        if self.epoch > self.step {
-            return Err(format!(
-                "progress.epoch {} exceeds progress.step {}: a pass takes at least one step",
-                self.epoch, self.step
-            ));
-        }
-        let most_images = self
-            .step
-            .saturating_mul(TrainerConfig::MAX_BATCH_SIZE as u64);
-        if self.images_seen < self.step || self.images_seen > most_images {
-            return Err(format!(
-                "progress.imagesSeen {} does not fit progress.step {}: each step sees between 1 \
-                 and {} images",
-                self.images_seen,
-                self.step,
-                TrainerConfig::MAX_BATCH_SIZE
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -530,21 +348,6 @@ impl Trainer {
         )
         .await
     }
-}
-
-/// The ELBO's terms for a batch with `samples` draws of z per image.
-pub fn elbo_terms(model: &Vae, images: Tensor<2>, samples: usize, device: &Device) -> ElboTerms {
-    let [batch, _] = images.dims();
-    let noise = Tensor::random(
-        [samples * batch, model.latent_size()],
-        Distribution::Normal(0.0, 1.0),
-        device,
-    );
-    let output = model.forward(images.clone(), noise);
-    let reconstruction = model
-        .decoder
-        .negative_log_likelihood(output.logits, repeat_samples(images, samples));
-    ElboTerms::new(&output.posterior, reconstruction)
 }
 
 /// Σ w over every parameter: finite while every weight is (overflowing f32 would take weights

@@ -11,12 +11,13 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{self, BackendKind};
 use crate::data::MnistSplit;
+use crate::device::{self, BackendKind};
 use crate::limits;
 use crate::memory::MemoryBudget;
 use crate::model::{Architecture, Covariance, Likelihood, Vae, VaeConfig};
-use crate::trainer::{Objective, Trainer, TrainerConfig};
+use crate::objective::Objective;
+use crate::trainer::{Trainer, TrainerConfig};
 use crate::weights::{Precision, Weights};
 
 unsafe extern "C" {
@@ -159,7 +160,7 @@ impl TrainerHandle {
         let config = options
             .trainer_config(initial.as_ref(), data.train.len())
             .map_err(js_error)?;
-        let device = backend::device(options.backend).await.map_err(js_error)?;
+        let device = device::open(options.backend).await.map_err(js_error)?;
         let trainer =
             Trainer::new(config, &data, &device, fresh_seed()?, initial).map_err(js_error)?;
         Ok(Self {
@@ -293,7 +294,7 @@ impl Viewer {
     /// never touches the one on screen.
     #[wasm_bindgen(constructor)]
     pub fn new(weights: &[u8]) -> Result<Viewer, JsError> {
-        let device = backend::cpu_device();
+        let device = device::cpu_device();
         let weights = Weights::parse(weights).map_err(js_error)?;
         let objective = weights.objective.clone();
         Ok(Self {

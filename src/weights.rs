@@ -18,8 +18,11 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, DType};
 use half::f16;
 
+use crate::device::read_concatenated;
 use crate::model::{Vae, VaeConfig};
-use crate::trainer::{Objective, OptimizerSettings, Progress};
+use crate::objective::Objective;
+use crate::optimizer_settings::OptimizerSettings;
+use crate::progress::Progress;
 
 pub const FORMAT: &str = "latent-lab/vae";
 pub const VERSION: &str = "2";
@@ -33,9 +36,8 @@ pub enum Precision {
     F16,
 }
 
-/// Reads every parameter back in one readback (the only kind WebGPU allows in a browser is
-/// async, and each tensor of a transaction is its own `mapAsync`: a weight sync took 14) and
-/// packs them with the config and, when given, the training objective, progress and optimizer
+/// Reads every parameter back in one readback (a weight sync took 14 when each was read as
+/// its own) and packs them with the config and, when given, the training objective, progress and optimizer
 /// settings.
 pub async fn export(
     model: &Vae,
@@ -46,12 +48,7 @@ pub async fn export(
 ) -> Result<Vec<u8>, String> {
     let mut collector = Collector::default();
     model.visit(&mut collector);
-    let values = Tensor::cat(collector.flat, 0)
-        .into_data_async()
-        .await
-        .map_err(|e| format!("reading the weights back failed: {e:?}"))?
-        .try_into_vec::<f32>()
-        .map_err(|e| format!("reading the weights back failed: {e:?}"))?;
+    let values = read_concatenated(collector.flat, "the weights").await?;
     let mut offset = 0;
     let mut tensors = Vec::with_capacity(collector.params.len());
     for (name, id, shape) in collector.params {

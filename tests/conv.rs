@@ -199,12 +199,14 @@ fn gpu_form_matches_cpu_form_with_gradients() {
 
 #[test]
 fn the_cpu_runs_the_taps() {
-    use latent_lab::backend::{cpu_device, runs_on_gpu};
+    use latent_lab::device::{cpu_device, runs_on_gpu};
     assert!(!runs_on_gpu(&cpu_device()));
     assert!(!runs_on_gpu(&cpu_device().autodiff()));
     // On the CPU `forward` is the taps, to the bit.
     let device = common::device();
-    let conv = PatchConv2dConfig::new(2, 3, 3).with_padding(1).init(&device);
+    let conv = PatchConv2dConfig::new(2, 3, 3)
+        .with_padding(1)
+        .init(&device);
     let input = Tensor::<4>::random([2, 7, 7, 2], Distribution::Normal(0.0, 1.0), &device);
     assert_eq!(
         common::values(conv.forward(input.clone())),

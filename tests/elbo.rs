@@ -4,11 +4,10 @@ mod common;
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use latent_lab::elbo::{
-    bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood, importance_weighted_bound,
-    kl_divergence, log_importance_weights, reparameterize,
-};
-use latent_lab::model::{Posterior, VaeOutput};
+use latent_lab::likelihood::{bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood};
+use latent_lab::model::VaeOutput;
+use latent_lab::objective::{importance_weighted_bound, log_importance_weights};
+use latent_lab::posterior::{Posterior, kl_divergence, reparameterize};
 
 /// Mean and standard error of a sample.
 fn mean_and_error(xs: &[f64]) -> (f64, f64) {

@@ -5,7 +5,8 @@ mod common;
 
 use latent_lab::evaluation::{self, active_units, principal_axes, unit_variances};
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
-use latent_lab::trainer::{Objective, Trainer, TrainerConfig};
+use latent_lab::objective::Objective;
+use latent_lab::trainer::{Trainer, TrainerConfig};
 use latent_lab::weights::Weights;
 
 #[test]

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use latent_lab::memory::MemoryBudget;
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
-use latent_lab::trainer::{Objective, Trainer, TrainerConfig};
+use latent_lab::objective::Objective;
+use latent_lab::trainer::{Trainer, TrainerConfig};
 
 /// The system allocator, counting.
 struct Counting;

@@ -4,7 +4,9 @@ mod common;
 
 use latent_lab::data::MnistSplit;
 use latent_lab::model::VaeConfig;
-use latent_lab::trainer::{MAX_SAFE_INTEGER, Objective, Trainer, TrainerConfig};
+use latent_lab::objective::Objective;
+use latent_lab::progress::MAX_SAFE_INTEGER;
+use latent_lab::trainer::{Trainer, TrainerConfig};
 use latent_lab::weights::{self, Precision, Weights};
 
 #[test]

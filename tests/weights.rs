@@ -5,9 +5,10 @@ mod common;
 use latent_lab::evaluation::evaluate;
 use latent_lab::limits::{Range, setting_limits};
 use latent_lab::model::{Likelihood, VaeConfig};
-use latent_lab::trainer::{
-    MAX_SAFE_INTEGER, Objective, OptimizerSettings, Progress, TrainerConfig,
-};
+use latent_lab::objective::Objective;
+use latent_lab::optimizer_settings::OptimizerSettings;
+use latent_lab::progress::{MAX_SAFE_INTEGER, Progress};
+use latent_lab::trainer::TrainerConfig;
 use latent_lab::weights::{self, Precision, Weights};
 use serde_json::Value;
 

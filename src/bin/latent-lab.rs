@@ -12,11 +12,12 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use latent_lab::backend::{self, BackendKind};
 use latent_lab::data::MnistSplit;
+use latent_lab::device::{self, BackendKind};
 use latent_lab::evaluation::{evaluate, importance_weighted};
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
-use latent_lab::trainer::{ElboStats, Objective, Trainer, TrainerConfig};
+use latent_lab::objective::{ElboStats, Objective};
+use latent_lab::trainer::{Trainer, TrainerConfig};
 use latent_lab::weights::{Precision, Weights};
 
 #[derive(Parser)]
@@ -201,7 +202,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
         .with_learning_rate(args.learning_rate)
         .with_batch_size(args.batch_size);
     let kind = args.backend.kind();
-    let device = pollster::block_on(backend::device(kind))?;
+    let device = pollster::block_on(device::open(kind))?;
     let mut trainer = Trainer::new(config, &data, &device, args.seed, None)?;
     let steps_per_epoch = trainer.steps_per_epoch();
     println!(
@@ -268,7 +269,7 @@ fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<
     let data = load_data(data)?;
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let weights = Weights::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    let device = backend::cpu_device();
+    let device = device::cpu_device();
     device.seed(seed);
     println!("{}: {:?}", path.display(), weights.config);
     if let Some(objective) = &weights.objective {
@@ -325,7 +326,7 @@ fn bench(
     let data = load_data(data)?;
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
     for &backend in backends {
-        let device = pollster::block_on(backend::device(backend.kind()))?;
+        let device = pollster::block_on(device::open(backend.kind()))?;
         let model = VaeConfig::new().with_architecture(architecture.architecture());
         let config = TrainerConfig::new(model).with_batch_size(batch_size);
         let mut trainer = Trainer::new(config, &data, &device, 1, None)?;

@@ -28,7 +28,7 @@ pub fn first_training_images(images: usize) -> MnistSplit {
 }
 
 pub fn device() -> Device {
-    latent_lab::backend::cpu_device()
+    latent_lab::device::cpu_device()
 }
 
 pub fn block_on<T>(future: impl Future<Output = T>) -> T {

@@ -1,5 +1,6 @@
-//! Which device runs the model. burn 0.22 picks the backend through [`Device`] at run time, so
-//! the rest of the crate never names one; this is the only place that does.
+//! Which device runs the model, and reading results back from it. burn 0.22 picks the backend
+//! through [`Device`] at run time, so the rest of the crate never names one; this is the only
+//! place that does. Every read is async, since a synchronous read on WebGPU in a browser panics.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -58,9 +59,44 @@ pub async fn gpu_device() -> Result<Device, String> {
 }
 
 /// The device of the given kind.
-pub async fn device(kind: BackendKind) -> Result<Device, String> {
+pub async fn open(kind: BackendKind) -> Result<Device, String> {
     match kind {
         BackendKind::Webgpu => gpu_device().await,
         BackendKind::Cpu => Ok(cpu_device()),
     }
+}
+
+/// Reads 1-D tensors back from the device as one: concatenated there first, so the read is one
+/// round trip. On WebGPU each tensor read is its own `mapAsync`, even within a transaction
+/// (counted by `scripts/bench.mjs`: a chunk of training steps took 3 and a weight sync 14 when
+/// read tensor by tensor). `what` names the values in errors.
+pub async fn read_concatenated(tensors: Vec<Tensor<1>>, what: &str) -> Result<Vec<f32>, String> {
+    let expected: usize = tensors.iter().map(|t| t.dims()[0]).sum();
+    let values = Tensor::cat(tensors, 0)
+        .into_data_async()
+        .await
+        .map_err(|e| format!("reading {what} back from the device failed: {e:?}"))?
+        .try_into_vec::<f32>()
+        .map_err(|e| format!("unexpected values for {what} from the device: {e:?}"))?;
+    if values.len() != expected {
+        return Err(format!(
+            "the device returned {} values for {what}, not {expected}",
+            values.len()
+        ));
+    }
+    Ok(values)
+}
+
+/// Single-element tensors, read back in one readback ([`read_concatenated`]).
+pub async fn read_scalars<const N: usize>(tensors: [Tensor<1>; N]) -> Result<[f64; N], String> {
+    let values = read_concatenated(
+        tensors.into_iter().map(|t| t.reshape([1])).collect(),
+        "figures",
+    )
+    .await?;
+    let mut out = [0.0; N];
+    for (slot, value) in out.iter_mut().zip(values) {
+        *slot = f64::from(value);
+    }
+    Ok(out)
 }
