@@ -58,13 +58,26 @@ fn crate_graph() -> BTreeMap<String, BTreeSet<String>> {
     modules
         .iter()
         .map(|module| {
+            // A module is a file, or a folder whose files are all its own.
             let file = format!("{root}/src/{module}.rs");
             let source = if std::path::Path::new(&file).exists() {
                 read(&file)
             } else {
-                read(&format!("{root}/src/{module}/mod.rs"))
+                let folder = format!("{root}/src/{module}");
+                let mut files: Vec<_> = fs::read_dir(&folder)
+                    .unwrap_or_else(|e| panic!("{folder}: {e}"))
+                    .map(|entry| entry.expect("a folder entry").path())
+                    .filter(|path| path.extension().is_some_and(|e| e == "rs"))
+                    .collect();
+                files.sort();
+                files
+                    .iter()
+                    .map(|path| read(&path.to_string_lossy()))
+                    .collect()
             };
-            (module.clone(), crate_modules(&source))
+            let mut used = crate_modules(&source);
+            used.remove(module);
+            (module.clone(), used)
         })
         .collect()
 }

@@ -2,13 +2,22 @@
 //! or full (Cholesky) covariance; the decoder gives the parameters of p(x|z), Bernoulli or
 //! Gaussian. Both bodies are an MLP (784→400→400, LeakyReLU 0.2) or a small CNN.
 
-use burn::module::Param;
 use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
-use crate::conv::{PatchConv2d, PatchConv2dConfig, pixel_shuffle};
-use crate::likelihood::{bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood};
 use crate::posterior::{Posterior, reparameterize};
+
+/// A dense layer with burn's default initialisation (uniform in ±1/√fan-in).
+fn dense(from: usize, to: usize, device: &Device) -> Linear {
+    LinearConfig::new(from, to).init(device)
+}
+
+mod decoder;
+mod encoder;
+
+pub use decoder::Decoder;
+use decoder::sigmoid;
+pub use encoder::Encoder;
 
 /// The decoder's distribution p(x|z) over each pixel's grey level.
 #[derive(Config, Debug, Copy, PartialEq)]
@@ -72,7 +81,7 @@ pub(crate) const SIDE: usize = 28;
 /// MLP's on a CPU (tab-trainable), enough for sharper strokes than the MLP's.
 pub(crate) const CONV_CHANNELS: [usize; 2] = [16, 32];
 /// Values the convolutional body hands to its dense layer: 32 channels of 7 × 7.
-const CONV_FEATURES: usize = CONV_CHANNELS[1] * (SIDE / 4) * (SIDE / 4);
+pub(crate) const CONV_FEATURES: usize = CONV_CHANNELS[1] * (SIDE / 4) * (SIDE / 4);
 
 impl VaeConfig {
     /// Largest latent size the page and the weights loader accept: beyond it the sliders stop
@@ -193,251 +202,21 @@ impl VaeConfig {
         layers
     }
 
+    /// The activation of every hidden layer.
+    fn activation(&self) -> LeakyRelu {
+        LeakyReluConfig::new()
+            .with_negative_slope(self.negative_slope)
+            .init()
+    }
+
     /// Returns a freshly initialised model on `device`.
     pub fn init(&self, device: &Device) -> Vae {
-        let linear = |from, to| LinearConfig::new(from, to).init(device);
-        let activation = LeakyReluConfig::new()
-            .with_negative_slope(self.negative_slope)
-            .init();
-        let (hidden, latent) = (self.hidden_size, self.latent_size);
-        let (encoder_body, decoder_body) = match self.architecture {
-            Architecture::Mlp => (
-                EncoderBody::Mlp(MlpEncoder {
-                    hidden1: linear(self.input_size, hidden),
-                    hidden2: linear(hidden, hidden),
-                    activation: activation.clone(),
-                }),
-                DecoderBody::Mlp(MlpDecoder {
-                    hidden1: linear(latent, hidden),
-                    hidden2: linear(hidden, hidden),
-                    output: linear(hidden, self.input_size),
-                    activation: activation.clone(),
-                }),
-            ),
-            Architecture::Conv => {
-                let [c1, c2] = CONV_CHANNELS;
-                let down = |from, to| {
-                    PatchConv2dConfig::new(from, to, 4)
-                        .with_stride(2)
-                        .with_padding(1)
-                        .init(device)
-                };
-                let up = |from, to| {
-                    PatchConv2dConfig::new(from, to, 3)
-                        .with_padding(1)
-                        .init(device)
-                };
-                (
-                    EncoderBody::Conv(ConvEncoder {
-                        conv1: down(1, c1),
-                        conv2: down(c1, c2),
-                        dense: linear(CONV_FEATURES, hidden),
-                        activation: activation.clone(),
-                    }),
-                    DecoderBody::Conv(ConvDecoder {
-                        dense1: linear(latent, hidden),
-                        dense2: linear(hidden, CONV_FEATURES),
-                        conv1: up(c2, 4 * c1),
-                        conv2: up(c1, 4),
-                        activation: activation.clone(),
-                    }),
-                )
-            }
-        };
         Vae {
-            encoder: Encoder {
-                body: encoder_body,
-                mean: linear(hidden, latent),
-                log_variance: linear(hidden, latent),
-                off_diagonal: (self.covariance == Covariance::Full)
-                    .then(|| linear(hidden, latent * latent)),
-            },
-            decoder: Decoder {
-                body: decoder_body,
-                // Starts at σ² = 0.01, about the squared error of a blurry digit, so the first
-                // steps neither ignore nor over-weight the reconstruction.
-                log_variance: (self.likelihood == Likelihood::GaussianLearned)
-                    .then(|| Param::from_tensor(Tensor::full([1], (0.01f64).ln(), device))),
-                likelihood: self.likelihood,
-            },
+            encoder: Encoder::new(self, device),
+            decoder: Decoder::new(self, device),
             config: self.clone(),
         }
     }
-}
-
-#[derive(Module, Debug)]
-pub struct MlpEncoder {
-    hidden1: Linear,
-    hidden2: Linear,
-    activation: LeakyRelu,
-}
-
-#[derive(Module, Debug)]
-pub struct ConvEncoder {
-    conv1: PatchConv2d,
-    conv2: PatchConv2d,
-    dense: Linear,
-    activation: LeakyRelu,
-}
-
-// One per model, built once: the size difference between the variants costs nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-pub enum EncoderBody {
-    Mlp(MlpEncoder),
-    Conv(ConvEncoder),
-}
-
-impl EncoderBody {
-    /// # Shapes
-    ///   - images: `[batch, 784]`
-    ///   - output: features `[batch, hidden]`
-    fn forward(&self, images: Tensor<2>) -> Tensor<2> {
-        match self {
-            EncoderBody::Mlp(m) => {
-                let h = m.activation.forward(m.hidden1.forward(images));
-                m.activation.forward(m.hidden2.forward(h))
-            }
-            EncoderBody::Conv(c) => {
-                let [batch, _] = images.dims();
-                let x = images.reshape([batch, SIDE, SIDE, 1]);
-                let x = c.activation.forward(c.conv1.forward(x)); // [batch, 14, 14, 16]
-                let x = c.activation.forward(c.conv2.forward(x)); // [batch, 7, 7, 32]
-                c.activation
-                    .forward(c.dense.forward(x.reshape([batch, CONV_FEATURES])))
-            }
-        }
-    }
-}
-
-/// q(z|x) = N(μ(x), Σ(x)).
-#[derive(Module, Debug)]
-pub struct Encoder {
-    body: EncoderBody,
-    mean: Linear,
-    log_variance: Linear,
-    /// Full covariance only: the entries below the diagonal of L.
-    off_diagonal: Option<Linear>,
-}
-
-impl Encoder {
-    /// # Shapes
-    ///   - images: `[batch, 784]`, grey levels in `[0, 1]`
-    ///   - output: μ and log σ² `[batch, latent]`, and for a full covariance the strictly lower
-    ///     part of L `[batch, latent, latent]`
-    pub fn forward(&self, images: Tensor<2>) -> Posterior {
-        let h = self.body.forward(images);
-        let mean = self.mean.forward(h.clone());
-        let [batch, latent] = mean.dims();
-        // The mask with zeros on and above the diagonal: only the strictly lower part
-        // of the head's output is used.
-        let lower = self.off_diagonal.as_ref().map(|linear| {
-            linear
-                .forward(h.clone())
-                .reshape([batch, latent, latent])
-                .tril(-1)
-        });
-        Posterior {
-            mean,
-            log_variance: self.log_variance.forward(h),
-            lower,
-        }
-    }
-}
-
-#[derive(Module, Debug)]
-pub struct MlpDecoder {
-    hidden1: Linear,
-    hidden2: Linear,
-    output: Linear,
-    activation: LeakyRelu,
-}
-
-#[derive(Module, Debug)]
-pub struct ConvDecoder {
-    dense1: Linear,
-    dense2: Linear,
-    conv1: PatchConv2d,
-    conv2: PatchConv2d,
-    activation: LeakyRelu,
-}
-
-// One per model, built once: the size difference between the variants costs nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Module, Debug)]
-pub enum DecoderBody {
-    Mlp(MlpDecoder),
-    Conv(ConvDecoder),
-}
-
-/// p(x|z): Bernoulli or Gaussian over each pixel, its parameter from sigmoid(logits(z)).
-#[derive(Module, Debug)]
-pub struct Decoder {
-    body: DecoderBody,
-    /// Learned-σ Gaussian only: log σ², one value for all pixels, `[1]`.
-    log_variance: Option<Param<Tensor<1>>>,
-    #[module(skip)]
-    likelihood: Likelihood,
-}
-
-impl Decoder {
-    /// # Shapes
-    ///   - z: `[batch, latent]`
-    ///   - output: logits `[batch, 784]`; sigmoid of them is p for a Bernoulli, the mean for a
-    ///     Gaussian
-    pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
-        match &self.body {
-            DecoderBody::Mlp(m) => {
-                let h = m.activation.forward(m.hidden1.forward(z));
-                let h = m.activation.forward(m.hidden2.forward(h));
-                m.output.forward(h)
-            }
-            DecoderBody::Conv(c) => {
-                let [batch, _] = z.dims();
-                let h = c.activation.forward(c.dense1.forward(z));
-                let h = c.activation.forward(c.dense2.forward(h));
-                let side = SIDE / 4;
-                let x = h.reshape([batch, side, side, CONV_CHANNELS[1]]);
-                let x = pixel_shuffle(c.conv1.forward(x), 2); // [batch, 14, 14, 16]
-                let x = pixel_shuffle(c.conv2.forward(c.activation.forward(x)), 2);
-                x.reshape([batch, SIDE * SIDE]) // from [batch, 28, 28, 1]
-            }
-        }
-    }
-
-    /// −log p(x|z) per image, in nats, including every normalising constant.
-    ///
-    /// # Shapes
-    ///   - logits, images: `[batch, 784]`
-    ///   - output: `[batch]`
-    pub fn negative_log_likelihood(&self, logits: Tensor<2>, images: Tensor<2>) -> Tensor<1> {
-        match self.likelihood {
-            Likelihood::Bernoulli => bernoulli_negative_log_likelihood(logits, images),
-            Likelihood::Gaussian { sigma } => {
-                let log_variance = Tensor::full([1], 2.0 * sigma.ln(), &logits.device());
-                gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
-            }
-            Likelihood::GaussianLearned => {
-                let log_variance = self
-                    .log_variance
-                    .as_ref()
-                    .expect("a learned-σ decoder has its log-variance")
-                    .val();
-                gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
-            }
-        }
-    }
-
-    /// The learned σ of a Gaussian decoder, when it has one.
-    pub fn learned_sigma(&self) -> Option<Tensor<1>> {
-        self.log_variance
-            .as_ref()
-            .map(|lv| lv.val().mul_scalar(0.5).exp())
-    }
-}
-
-fn sigmoid(logits: Tensor<2>) -> Tensor<2> {
-    burn::tensor::activation::sigmoid(logits)
 }
 
 #[derive(Module, Debug)]
