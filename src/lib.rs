@@ -17,6 +17,7 @@ pub mod memory;
 pub mod model;
 pub mod objective;
 pub mod optimizer_settings;
+pub mod options;
 pub mod posterior;
 pub mod progress;
 pub mod trainer;

@@ -5,7 +5,8 @@
 //! [`Viewer`] lives on the main thread on the CPU and answers the sliders, the drawing pad and
 //! the latent views synchronously, so they stay instant however long a training step takes.
 //! Weights move between them as weights files ([`crate::weights`]). Every error reaches JS as a
-//! `JsError` with a message; nothing here panics on bad input.
+//! `JsError` with a message, and the one failure JS branches on also with a `kind`; nothing here
+//! panics on bad input.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -14,10 +15,10 @@ use wasm_bindgen::prelude::*;
 use crate::data::MnistSplit;
 use crate::device::{self, BackendKind};
 use crate::limits;
-use crate::memory::MemoryBudget;
-use crate::model::{Architecture, Covariance, Likelihood, Vae, VaeConfig};
+use crate::model::Vae;
 use crate::objective::Objective;
-use crate::trainer::{Trainer, TrainerConfig};
+use crate::options::TrainerOptions;
+use crate::trainer::Trainer;
 use crate::weights::{Precision, Weights};
 
 unsafe extern "C" {
@@ -42,82 +43,23 @@ fn js_error(message: impl std::fmt::Display) -> JsError {
     JsError::new(&message.to_string())
 }
 
+/// The `kind` of the error [`TrainerHandle::create`] throws when WebGPU does not start.
+const NO_WEBGPU: &str = "no-webgpu";
+
+/// An `Error` with a `kind` that JS can branch on; the message is for people.
+fn error_of_kind(kind: &str, message: impl std::fmt::Display) -> JsValue {
+    let error = js_sys::Error::new(&message.to_string());
+    // Setting a property on a fresh object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &JsValue::from_str("kind"), &JsValue::from_str(kind));
+    error.into()
+}
+
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     serde_wasm_bindgen::to_value(value).map_err(js_error)
 }
 
 fn fresh_seed() -> Result<u64, JsError> {
     getrandom::u64().map_err(|e| js_error(format!("no source of randomness: {e}")))
-}
-
-/// The model a fresh training run builds.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ModelOptions {
-    latent_size: usize,
-    likelihood: Likelihood,
-    covariance: Covariance,
-    architecture: Architecture,
-}
-
-/// What JS passes to start a training run.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TrainerOptions {
-    backend: BackendKind,
-    /// For fresh weights; a weights file brings its own model.
-    #[serde(default)]
-    model: Option<ModelOptions>,
-    /// When absent, the weights file's, else the default (one sample, β = 1, no warm-up).
-    #[serde(default)]
-    objective: Option<Objective>,
-    /// When absent, the weights file's, else the default.
-    #[serde(default)]
-    learning_rate: Option<f64>,
-    /// When absent, the weights file's, else the default.
-    #[serde(default)]
-    batch_size: Option<usize>,
-    /// When given, a run whose estimated memory exceeds it is refused before it starts.
-    #[serde(default)]
-    memory_budget: Option<MemoryBudget>,
-}
-
-impl TrainerOptions {
-    /// The run these options ask for, starting from `initial` weights (whose model, objective,
-    /// learning rate and batch size fill in whatever the options leave out) or from fresh ones
-    /// of `model`; checked against every range and, when the options give a budget, against
-    /// the memory a step needs with `training_images` images uploaded.
-    fn trainer_config(
-        &self,
-        initial: Option<&Weights>,
-        training_images: usize,
-    ) -> Result<TrainerConfig, String> {
-        let mut config = match (initial, &self.model) {
-            (Some(weights), _) => TrainerConfig::for_weights(weights),
-            (None, Some(m)) => TrainerConfig::new(
-                VaeConfig::new()
-                    .with_latent_size(m.latent_size)
-                    .with_likelihood(m.likelihood)
-                    .with_covariance(m.covariance)
-                    .with_architecture(m.architecture),
-            ),
-            (None, None) => return Err("fresh weights need a model".into()),
-        };
-        if let Some(objective) = &self.objective {
-            config.objective = objective.clone();
-        }
-        if let Some(lr) = self.learning_rate {
-            config.learning_rate = lr;
-        }
-        if let Some(batch) = self.batch_size {
-            config.batch_size = batch;
-        }
-        config.validate()?;
-        if let Some(budget) = self.memory_budget {
-            config.check_memory(training_images, budget)?;
-        }
-        Ok(config)
-    }
 }
 
 #[derive(Serialize)]
@@ -147,7 +89,7 @@ impl TrainerHandle {
         options: JsValue,
         dataset: Vec<u8>,
         weights: Option<Vec<u8>>,
-    ) -> Result<TrainerHandle, JsError> {
+    ) -> Result<TrainerHandle, JsValue> {
         let options: TrainerOptions = serde_wasm_bindgen::from_value(options)
             .map_err(|e| js_error(format!("bad trainer options: {e}")))?;
         let initial = weights
@@ -160,7 +102,10 @@ impl TrainerHandle {
         let config = options
             .trainer_config(initial.as_ref(), data.train.len())
             .map_err(js_error)?;
-        let device = device::open(options.backend).await.map_err(js_error)?;
+        // The one failure JS branches on (it falls back to the CPU): said by `kind`.
+        let device = device::open(options.backend)
+            .await
+            .map_err(|e| error_of_kind(NO_WEBGPU, e))?;
         let trainer =
             Trainer::new(config, &data, &device, fresh_seed()?, initial).map_err(js_error)?;
         Ok(Self {

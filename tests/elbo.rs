@@ -117,19 +117,19 @@ fn determinant(m: [[f64; 3]; 3]) -> f64 {
 fn full_log_ratio(z: &[f64]) -> f64 {
     let sigma = full_covariance();
     let det = determinant(sigma);
-    let mut inverse = [[0.0; 3]; 3];
-    for i in 0..3 {
-        for j in 0..3 {
-            let minor = |r: usize, c: usize| {
-                let rows: Vec<usize> = (0..3).filter(|&x| x != r).collect();
-                let cols: Vec<usize> = (0..3).filter(|&x| x != c).collect();
-                sigma[rows[0]][cols[0]] * sigma[rows[1]][cols[1]]
-                    - sigma[rows[0]][cols[1]] * sigma[rows[1]][cols[0]]
-            };
+    let minor = |r: usize, c: usize| {
+        let rows: Vec<usize> = (0..3).filter(|&x| x != r).collect();
+        let cols: Vec<usize> = (0..3).filter(|&x| x != c).collect();
+        sigma[rows[0]][cols[0]] * sigma[rows[1]][cols[1]]
+            - sigma[rows[0]][cols[1]] * sigma[rows[1]][cols[0]]
+    };
+    // The adjugate's (i, j) entry is the (j, i) cofactor.
+    let inverse: [[f64; 3]; 3] = std::array::from_fn(|i| {
+        std::array::from_fn(|j| {
             let sign = if (i + j) % 2 == 0 { 1.0 } else { -1.0 };
-            inverse[i][j] = sign * minor(j, i) / det;
-        }
-    }
+            sign * minor(j, i) / det
+        })
+    });
     let d: Vec<f64> = z.iter().zip(FULL_MEAN).map(|(z, m)| z - m).collect();
     let quadratic: f64 = (0..3)
         .map(|i| (0..3).map(|j| d[i] * inverse[i][j] * d[j]).sum::<f64>())

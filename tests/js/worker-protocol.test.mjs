@@ -289,3 +289,27 @@ test('a backend that fails in the race loses it, with its reason', async (t) => 
   assert.match(race.speeds.nope.error, /unknown backend nope/);
   assert.equal(worker.current().kind, 'webgpu');
 });
+
+test('WebGPU that will not start falls back to the CPU, told by the error\'s kind, not its words', async (t) => {
+  const worker = startWorker();
+  t.after(worker.stop);
+  worker.trainers.webgpuFails = 'no adapter';
+  worker.send({ type: 'init', module: null, dataset: new ArrayBuffer(8), backend: 'webgpu', weights: weightsFile({ model: 'shipped', step: 0 }).buffer, evaluate: false, gapK: 16, optimizer: {} });
+  assert.equal((await worker.settled()).state, 'ready');
+  assert.match(worker.messages.find((m) => m.type === 'error').message, /^WebGPU could not start \(WebGPU is not available: no adapter\); training on the CPU instead\.$/);
+  assert.equal(worker.current().kind, 'cpu');
+});
+
+test('any other failure on WebGPU is reported as it is, with no fallback, whatever its words', async (t) => {
+  const worker = startWorker();
+  t.after(worker.stop);
+  worker.init();
+  await worker.settled();
+  // Its message starts as a missing device's would, but it has no kind.
+  worker.trainers.webgpuFails = 'a shader failed';
+  worker.send({ type: 'backend', backend: 'webgpu' });
+  await worker.settled();
+  assert.match(worker.messages.findLast((m) => m.type === 'error').message, /^WebGPU is not available: a shader failed$/);
+  assert.equal(worker.current().kind, 'cpu', 'still the model it had, on the CPU');
+  assert.ok(!worker.trainers.some((t) => t.kind === 'cpu' && t !== worker.trainers[0]), 'no CPU trainer built in its place');
+});

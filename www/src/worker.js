@@ -422,7 +422,7 @@ async function start(reason, backend, weights, evaluateFirst) {
     next = await create(backend);
   } catch (e) {
     // Only a device that will not start falls back to the CPU; bad settings are refused.
-    if (backend !== 'webgpu' || !e.message.startsWith('WebGPU is not available')) throw e;
+    if (backend !== 'webgpu' || e?.kind !== 'no-webgpu') throw e;
     post({ type: 'error', message: `WebGPU could not start (${e.message}); training on the CPU instead.` });
     next = await create('cpu');
   }
