@@ -9,6 +9,13 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# rustfmt and clippy, for the test script's hygiene checks.
+for component in rustfmt clippy; do
+  if ! rustup component list --installed | grep -q "^$component"; then
+    rustup component add "$component"
+  fi
+done
+
 if ! command -v wasm-pack >/dev/null; then
   cargo install --locked wasm-pack
 fi

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Every test: the native Rust tests (CPU backend), the page's plain JS, then the built page in
-# headless Chromium, once with WebGPU (SwiftShader where there is no GPU) and once without it
-# (CPU fallback), and from file://.
+# Every test: formatting and clippy (native and wasm), the native Rust tests (CPU backend), the
+# page's plain JS, then the built page in headless Chromium, once with WebGPU (SwiftShader where
+# there is no GPU) and once without it (CPU fallback), and from file://.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh --browser
+# Hygiene: formatting, and clippy with warnings as errors, natively and for the page's wasm.
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --features fusion -- -D warnings
 cargo test
 node --test tests/js/
 node --test --test-concurrency=1 tests/browser/

@@ -227,11 +227,7 @@ pub fn active_units(unit_variances: &[f64]) -> usize {
 
 /// The importance-weighted bound with `k` samples per image against the ELBO estimated from the
 /// same samples, averaged over `images`.
-pub async fn importance_weighted(
-    model: &Vae,
-    images: &Tensor<2>,
-    k: usize,
-) -> Result<GapReport, String> {
+pub async fn estimate_gap(model: &Vae, images: &Tensor<2>, k: usize) -> Result<GapReport, String> {
     const MAX_K: usize = 1024;
     if k == 0 || k > MAX_K {
         return Err(format!(

@@ -327,13 +327,13 @@ impl Trainer {
 
     /// The gap between the ELBO and the importance-weighted estimate of log p(x) with `k`
     /// samples, on the first `digits` held-out digits.
-    pub async fn evaluate_gap(&self, k: usize, digits: usize) -> Result<GapReport, String> {
+    pub async fn estimate_gap(&self, k: usize, digits: usize) -> Result<GapReport, String> {
         let [count, _] = self.heldout_images.dims();
         let subset = self
             .heldout_images
             .clone()
             .narrow(0, 0, digits.clamp(1, count));
-        evaluation::importance_weighted(&self.model.valid(), &subset, k).await
+        evaluation::estimate_gap(&self.model.valid(), &subset, k).await
     }
 
     /// The current weights, step count, objective, learning rate and batch size as a weights

@@ -9,7 +9,7 @@
 //! panics on bad input.
 
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::data::MnistSplit;
@@ -154,12 +154,12 @@ impl TrainerHandle {
 
     /// Resolves to `{ k, digits, negativeElbo, negativeLogLikelihood, gap }` on the first
     /// `digits` held-out digits.
-    #[wasm_bindgen(js_name = evaluateGap)]
-    pub async fn evaluate_gap(&self, k: usize, digits: usize) -> Result<JsValue, JsError> {
+    #[wasm_bindgen(js_name = estimateGap)]
+    pub async fn estimate_gap(&self, k: usize, digits: usize) -> Result<JsValue, JsError> {
         to_js(
             &self
                 .trainer
-                .evaluate_gap(k, digits)
+                .estimate_gap(k, digits)
                 .await
                 .map_err(js_error)?,
         )
@@ -268,7 +268,7 @@ impl Viewer {
     /// flat array of `n × latent` values: one digit for the sliders, a grid or a strip at once.
     pub fn decode(&self, z: &[f32]) -> Result<Vec<f32>, JsError> {
         let latent = self.model.latent_size();
-        if z.is_empty() || z.len() % latent != 0 {
+        if z.is_empty() || !z.len().is_multiple_of(latent) {
             return Err(js_error(format!(
                 "latent points have {} values, not a multiple of {latent}",
                 z.len()

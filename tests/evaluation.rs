@@ -24,7 +24,7 @@ fn elbo_below_iw_k_below_iw_k_prime() {
     .unwrap();
     let model = Weights::parse(&bytes).unwrap().into_model(&device).unwrap();
     let digits = data.heldout.to_tensor(&device).narrow(0, 0, 200);
-    let gap = |k| common::block_on(evaluation::importance_weighted(&model, &digits, k)).unwrap();
+    let gap = |k| common::block_on(evaluation::estimate_gap(&model, &digits, k)).unwrap();
     let (one, eight, many) = (gap(1), gap(8), gap(64));
     assert!(
         one.gap.abs() < 1e-3,
@@ -47,7 +47,7 @@ fn elbo_below_iw_k_below_iw_k_prime() {
         (one.negative_elbo - many.negative_elbo).abs() < 3.0,
         "{one:?} vs {many:?}"
     );
-    assert!(common::block_on(evaluation::importance_weighted(&model, &digits, 0)).is_err());
+    assert!(common::block_on(evaluation::estimate_gap(&model, &digits, 0)).is_err());
 }
 
 #[test]
@@ -257,7 +257,7 @@ fn every_variant_trains() {
             common::block_on(trainer.train_steps(10)).unwrap();
         }
         let report = common::block_on(trainer.evaluate()).unwrap();
-        let gap = common::block_on(trainer.evaluate_gap(4, 50)).unwrap();
+        let gap = common::block_on(trainer.estimate_gap(4, 50)).unwrap();
         assert!(
             report.elbo.is_finite() && gap.gap.is_finite(),
             "{description}: {report:?}"

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use latent_lab::data::MnistSplit;
 use latent_lab::device::{self, BackendKind};
-use latent_lab::evaluation::{evaluate, importance_weighted};
+use latent_lab::evaluation::{estimate_gap, evaluate};
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
 use latent_lab::objective::{ElboStats, Objective};
 use latent_lab::trainer::{Trainer, TrainerConfig};
@@ -290,7 +290,7 @@ fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<
         report.active_units,
         model.latent_size()
     );
-    let gap = pollster::block_on(importance_weighted(&model, &heldout, k))?;
+    let gap = pollster::block_on(estimate_gap(&model, &heldout, k))?;
     println!(
         "held out, {k} importance samples: −ELBO {:.2}, −log p(x) ≤ {:.2}, gap {:.2} nats",
         gap.negative_elbo, gap.negative_log_likelihood, gap.gap

@@ -527,7 +527,7 @@ async function evaluate() {
 /** The ELBO against the importance-weighted bound with k samples, on a few held-out digits. */
 async function estimateGap() {
   const started = performance.now();
-  const report = await trainer.evaluateGap(gapK, gapDigits(gapK));
+  const report = await trainer.estimateGap(gapK, gapDigits(gapK));
   gapMs += performance.now() - started;
   post({ type: 'gap', progress: trainer.progress(), report });
 }
