@@ -53,7 +53,7 @@ export function describeBackend(gpu, backend) {
  * Which backend is faster depends on the GPU, the CPU and the model, and no adapter name tells:
  * on a hardware adapter the first Train times a few warmed steps on each (worker.js: `race`) and
  * trains on the faster. A software adapter trains on the CPU without a race: it measured about
- * 50× slower than the CPU path (BENCHMARKS.md). The verdict is kept in sessionStorage, for as
+ * 45–60× slower than the CPU path (BENCHMARKS.md). The verdict is kept in sessionStorage, for as
  * long as the tab is open.
  */
 const RACE_KEY = 'latent-lab:backend-race';
