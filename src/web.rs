@@ -280,10 +280,10 @@ impl Viewer {
         read(self.model.decode_mean(self.rows(z, latent)))
     }
 
-    /// `[μ…, pixels…]`: the posterior mean of a 784-pixel image (grey levels in `[0, 1]`)
-    /// followed by its decoding, in one call so the drawing pad moves the sliders and shows the
-    /// reconstruction from the same pass.
-    pub fn reconstruct(&self, pixels: &[f32]) -> Result<Vec<f32>, JsError> {
+    /// `{ mean, pixels }`, two Float32Arrays: the posterior mean μ of a 784-pixel image (grey
+    /// levels in `[0, 1]`) and its decoding, in one call so the drawing pad moves the sliders
+    /// and shows the reconstruction from the same pass.
+    pub fn reconstruct(&self, pixels: &[f32]) -> Result<JsValue, JsError> {
         let input = self.model.config().input_size;
         if pixels.len() != input {
             return Err(js_error(format!(
@@ -295,9 +295,16 @@ impl Viewer {
             return Err(js_error("image grey levels must lie in [0, 1]"));
         }
         let (mean, decoded) = self.model.reconstruct(self.rows(pixels, input));
-        let mut out = read(mean)?;
-        out.extend(read(decoded)?);
-        Ok(out)
+        let out = js_sys::Object::new();
+        for (key, values) in [("mean", read(mean)?), ("pixels", read(decoded)?)] {
+            js_sys::Reflect::set(
+                &out,
+                &JsValue::from_str(key),
+                &js_sys::Float32Array::from(values.as_slice()),
+            )
+            .map_err(|_| js_error("could not build the reconstruction"))?;
+        }
+        Ok(out.into())
     }
 }
 

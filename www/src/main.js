@@ -5,79 +5,22 @@
 import init, { Viewer, checkTrainingSettings, datasetSummary, settingLimits } from '../../pkg/latent_lab.js';
 import { OtherAutosaves } from './autosaves.js';
 import { DrawingPad } from './canvas.js';
+import { $, attempt, showError, showStatus } from './dom.js';
 import { clearDigit, paintDigit } from './digit.js';
 import { WeightsFiles } from './files.js';
 import { backendsToRace, chooseBackend, describeBackend, detectWebGpu, memoryBudgets, rememberRace } from './gpu.js';
 import { SHIPPED_LATENT_SIZES, compileWasm, loadBytes, loadShippedModel } from './loader.js';
+import { ModelKeeper, openAutosave, restorable } from './keeper.js';
 import { ElboPlot, GapPlot } from './plot.js';
 import { TrainingSession } from './session.js';
 import { DEFAULT_SETTINGS, SettingsPanel, describeSettings, isDefault } from './settings.js';
 import { LatentSliders, samplePrior } from './sliders.js';
-import { Autosave } from './storage.js';
 import { TrainingControls } from './training.js';
 import { ActiveUnits } from './units.js';
 import { LatentViews } from './views.js';
 
-/** How often the model being trained is autosaved. */
-const AUTOSAVE_MS = 3000;
-
-const $ = (id) => document.getElementById(id);
-const statusLine = $('status');
-const alertLine = $('alert');
-
-function showStatus(message) {
-  statusLine.textContent = message;
-}
-
-/** Errors stay on screen until the person dismisses them or acts again. */
-function showError(message) {
-  alertLine.querySelector('span').textContent = message;
-  alertLine.hidden = false;
-}
-
-/** Runs a viewer call; bad input shows a message and changes nothing. */
-function attempt(what, call) {
-  try {
-    return call();
-  } catch (e) {
-    showError(`${what} failed: ${e.message}`);
-    return undefined;
-  }
-}
-
 const epochOf = (progress) => progress.epoch + progress.epochFraction;
 const timeOf = (ms) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-/** The autosave, if it still loads; a damaged one is reported and set aside. */
-function restorable(saved) {
-  if (!saved) return undefined;
-  try {
-    if (saved instanceof Error) throw saved;
-    new Viewer(saved.weights).free();
-    const points = (series) => series === undefined || (Array.isArray(series) && series.every((p) => p && Number.isFinite(p.epoch)));
-    const { history } = saved;
-    if (!points(history.train) || !points(history.heldout) || !points(history.gap)) throw new Error('its plot history is damaged');
-    return saved;
-  } catch (e) {
-    showError(`The autosaved model could not be restored (${e.message}); starting from the shipped model.`);
-    return undefined;
-  }
-}
-
-/**
- * This tab's autosave and the session it starts from (or the Error reading it), or null with
- * the reason where the browser gives the page no storage.
- */
-async function openAutosave() {
-  let autosave;
-  try {
-    autosave = await Autosave.open();
-  } catch (e) {
-    return { autosave: null, problem: e.message };
-  }
-  // A slot that cannot be read is reported by `restorable`, and this tab still autosaves.
-  return { autosave, saved: await autosave.restorable().catch((e) => e) };
-}
 
 async function main() {
   showStatus('Loading the model…');
@@ -116,11 +59,10 @@ async function main() {
     paintDigit(preprocessed, drawing);
     const out = attempt('Reconstruction', () => viewer.reconstruct(drawing));
     if (!out) return;
-    const size = viewer.latentSize;
-    paintDigit(reconstruction, out.subarray(size));
+    paintDigit(reconstruction, out.pixels);
     // The sliders (and their own decode) follow a frame later: the reconstruction, which is
     // what the stroke asked for, is painted before the handler returns (BENCHMARKS.md).
-    if (moveSliders) requestAnimationFrame(() => sliders.set(out.subarray(0, size)));
+    if (moveSliders) requestAnimationFrame(() => sliders.set(out.mean));
   };
   const pad = new DrawingPad($('pad'), (pixels) => {
     drawing = pixels;
@@ -183,25 +125,10 @@ async function main() {
     showStatus(`Training on ${trainingOn.label}. ${training ? 'Training…' : 'Press Train to start.'}${compiling ? ' The first WebGPU step compiles its shaders and can take several seconds.' : ''}`);
   };
 
-  // Autosave: the latest weights from the worker with the plot up to their step, every few
-  // seconds while training and whenever training pauses.
-  let latest = null;
-  let unsaved = false;
-  const saveNow = async () => {
-    if (!unsaved || !latest || !storage.autosave) return;
-    unsaved = false;
-    const epoch = epochOf(latest.progress);
-    const history = { ...plot.historyUntil(epoch), gap: gapPlot.historyUntil(epoch) };
-    try {
-      await storage.autosave.save({ weights: latest.bytes, history, savedAt: Date.now(), step: latest.progress.step });
-      savedStep = latest.progress.step;
-      document.body.dataset.savedStep = String(savedStep);
-    } catch (e) {
-      showError(`Autosave failed (${e.message}); export the weights to keep them.`);
-    }
-  };
-  let savedStep = null;
-  if (autosave) setInterval(saveNow, AUTOSAVE_MS);
+  const keeper = new ModelKeeper(autosave, (progress) => {
+    const epoch = epochOf(progress);
+    return { ...plot.historyUntil(epoch), gap: gapPlot.historyUntil(epoch) };
+  });
 
   /** Notes to show when the load command with this seq brings its model: `seq → note`. */
   const loading = new Map();
@@ -210,10 +137,8 @@ async function main() {
   function showModel(next, bytes, progress) {
     viewer.free();
     viewer = next;
-    latest = { bytes, progress };
+    keeper.weightsShown(bytes, progress, controls.trained);
     document.body.dataset.weightsStep = String(progress.step);
-    // Weights newer than the last save: an autosave may have caught the steps before them.
-    if (controls.trained && progress.step !== savedStep) unsaved = true;
     controls.showProgress(progress);
     // The digits on screen follow the training model; the sliders stay where the person
     // put them (at 0 when the latent size changed).
@@ -242,7 +167,7 @@ async function main() {
     async exportWeights() {
       const bytes = await session.exportWeights();
       if (!bytes) throw new Error('training restarted before the weights could be read; export again');
-      return { bytes, name: `latent-lab-latent${viewer.latentSize}-step${latest?.progress.step ?? 0}.bpk` };
+      return { bytes, name: `latent-lab-latent${viewer.latentSize}-step${keeper.latest?.progress.step ?? 0}.bpk` };
     },
     importWeights: (bytes, name) => loadModel(bytes, `Importing ${name}`, `Loaded ${name}.`),
     error: showError,
@@ -250,19 +175,13 @@ async function main() {
 
   /** Fresh weights as `settings` ask, training at once when `train`. */
   const reset = async (settings, train = false) => {
-    try {
-      await storage.autosave?.clear();
-    } catch (e) {
-      // Nothing is lost: until the fresh model is trained and autosaved, a reload restores the old one.
-      showError(`The autosave could not be cleared (${e.message}).`);
-    }
-    unsaved = false;
+    await keeper.forget();
     modelNote.textContent = `Training from fresh weights: ${describeSettings(settings)}.`;
     session.reset(settings, train);
   };
   controls = new TrainingControls({
     train: () => {
-      alertLine.hidden = true;
+      $('alert').hidden = true;
       const backends = backendsToRace(gpuSupport);
       if (!backends) return session.train();
       controls.setState('switching');
@@ -343,7 +262,7 @@ async function main() {
           views.forgetModel();
         }
         // An imported or shipped model is kept once it arrives; after a reset, once trained.
-        if (reason === 'load') unsaved = true;
+        if (reason === 'load') keeper.changed();
         if (loading.has(seq)) modelNote.textContent = loading.get(seq);
         loading.delete(seq);
         // Not after a race ('race'), whose note is the backend's: it runs at the first Train in
@@ -369,7 +288,7 @@ async function main() {
         if (trainingOn?.kind !== info.kind) stepsOnBackend = 0;
         trainingOn = info;
         showTrainingStatus();
-        if (state === 'paused') saveNow();
+        if (state === 'paused') keeper.saveNow();
       },
       raced(race) {
         rememberRace(race);
@@ -383,7 +302,7 @@ async function main() {
         secondsPerStep = 1 / stepsPerSecond;
         controls.showSteps(stats.progress, stepsPerSecond);
         plot.add('train', epochOf(stats.progress), stats.train);
-        unsaved = true;
+        keeper.changed();
       },
       heldout(progress, report) {
         controls.showHeldout(report.elbo, report.activeUnits, report.unitVariances.length);
@@ -444,7 +363,7 @@ async function main() {
    */
   let unansweredRecoveries = 0;
   function recover(backend, train) {
-    const from = unansweredRecoveries++ > 0 ? { bytes: startWeights, progress: null } : (latest ?? { bytes: startWeights, progress: null });
+    const from = unansweredRecoveries++ > 0 ? { bytes: startWeights, progress: null } : (keeper.latest ?? { bytes: startWeights, progress: null });
     if (from.progress) {
       plot.truncate(epochOf(from.progress));
       gapPlot.truncate(epochOf(from.progress));
@@ -479,5 +398,5 @@ async function main() {
   };
 }
 
-$('dismiss').addEventListener('click', () => (alertLine.hidden = true));
+$('dismiss').addEventListener('click', () => ($('alert').hidden = true));
 main().catch((e) => showError(`The page could not start: ${e.message}`));

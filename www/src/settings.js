@@ -6,7 +6,7 @@
 // changes. The ranges are the trainer's own (`settingLimits()` from the wasm), so the page, the
 // trainer and the weights loader accept exactly the same values.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.js';
 
 /** burn's Config enums as serde writes them. */
 const LIKELIHOODS = {

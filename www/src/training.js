@@ -1,7 +1,7 @@
 // The training panel's controls and figures: Train / Pause / Train from scratch, backend, and
 // the step, epoch, speed, progress and active-unit read-outs.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.js';
 
 export class TrainingControls {
   /**

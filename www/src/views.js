@@ -9,8 +9,7 @@ import { InterpolationStrip } from './interpolation.js';
 import { LABEL_COLORS, LatentMap } from './latentmap.js';
 import { ManifoldGrid, gridPoints } from './manifold.js';
 import { PriorSamples } from './prior.js';
-
-const $ = (id) => document.getElementById(id);
+import { $ } from './dom.js';
 
 /** The decoded views take at most this share of the main thread while training. */
 const MAIN_THREAD_SHARE = 0.1;
@@ -254,8 +253,7 @@ export class LatentViews {
   endPoint(end) {
     const chosen = this.ends[end];
     if (chosen.pixels) {
-      const out = this.page.viewer().reconstruct(chosen.pixels);
-      return out.slice(0, this.latent);
+      return this.page.viewer().reconstruct(chosen.pixels).mean;
     }
     if (!this.means || chosen.index < 0) return null;
     const mean = this.means.slice(chosen.index * this.latent, (chosen.index + 1) * this.latent);
