@@ -39,7 +39,10 @@ pub fn runs_on_gpu(device: &Device) -> bool {
     device.clone().without_autodiff() != cpu_device()
 }
 
+#[cfg(target_family = "wasm")]
 const CPU_LABEL: &str = "CPU (burn ndarray, wasm)";
+#[cfg(not(target_family = "wasm"))]
+const CPU_LABEL: &str = "CPU (burn ndarray, native)";
 
 /// A wgpu runtime can be initialised once per process (once per page in a browser); a second
 /// init fails, so the first device is kept and cloned.

@@ -57,8 +57,8 @@ enum Command {
         seconds: f64,
         #[arg(long, default_value_t = 128)]
         batch_size: usize,
-        #[arg(long, value_enum, default_value_t = ArchitectureArg::Mlp)]
-        architecture: ArchitectureArg,
+        #[arg(long, value_enum, default_value_t = Architecture::Mlp)]
+        architecture: Architecture,
         /// The dataset file.
         #[arg(long, default_value = "www/data/mnist-10k.bin")]
         data: PathBuf,
@@ -78,10 +78,10 @@ struct TrainArgs {
     /// σ of the fixed Gaussian likelihood.
     #[arg(long, default_value_t = 0.1)]
     sigma: f64,
-    #[arg(long, value_enum, default_value_t = CovarianceArg::Diagonal)]
-    covariance: CovarianceArg,
-    #[arg(long, value_enum, default_value_t = ArchitectureArg::Mlp)]
-    architecture: ArchitectureArg,
+    #[arg(long, value_enum, default_value_t = Covariance::Diagonal)]
+    covariance: Covariance,
+    #[arg(long, value_enum, default_value_t = Architecture::Mlp)]
+    architecture: Architecture,
     /// Monte Carlo samples of z per image.
     #[arg(long, default_value_t = 1)]
     samples: usize,
@@ -119,18 +119,6 @@ enum LikelihoodArg {
     Gaussian,
     /// Gaussian with a learned σ.
     GaussianLearned,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum CovarianceArg {
-    Diagonal,
-    Full,
-}
-
-#[derive(Clone, Copy, ValueEnum, Debug)]
-enum ArchitectureArg {
-    Mlp,
-    Conv,
 }
 
 #[derive(Clone, Copy, ValueEnum, Debug)]
@@ -188,11 +176,8 @@ fn train(args: TrainArgs) -> Result<(), String> {
             LikelihoodArg::Gaussian => Likelihood::Gaussian { sigma: args.sigma },
             LikelihoodArg::GaussianLearned => Likelihood::GaussianLearned,
         })
-        .with_covariance(match args.covariance {
-            CovarianceArg::Diagonal => Covariance::Diagonal,
-            CovarianceArg::Full => Covariance::Full,
-        })
-        .with_architecture(args.architecture.architecture());
+        .with_covariance(args.covariance)
+        .with_architecture(args.architecture);
     let objective = Objective::new()
         .with_samples(args.samples)
         .with_beta(args.beta)
@@ -208,7 +193,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
     println!(
         "training latent {} on {} for {} epochs of {} steps (batch {}, learning rate {})",
         args.latent_size,
-        kind.label().replace(", wasm", ", native"),
+        kind.label(),
         args.epochs,
         steps_per_epoch,
         args.batch_size,
@@ -307,27 +292,18 @@ impl Backend {
     }
 }
 
-impl ArchitectureArg {
-    fn architecture(self) -> Architecture {
-        match self {
-            ArchitectureArg::Mlp => Architecture::Mlp,
-            ArchitectureArg::Conv => Architecture::Conv,
-        }
-    }
-}
-
 fn bench(
     backends: &[Backend],
     seconds: f64,
     batch_size: usize,
-    architecture: ArchitectureArg,
+    architecture: Architecture,
     data: &PathBuf,
 ) -> Result<(), String> {
     let data = load_data(data)?;
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
     for &backend in backends {
         let device = pollster::block_on(device::open(backend.kind()))?;
-        let model = VaeConfig::new().with_architecture(architecture.architecture());
+        let model = VaeConfig::new().with_architecture(architecture);
         let config = TrainerConfig::new(model).with_batch_size(batch_size);
         let mut trainer = Trainer::new(config, &data, &device, 1, None)?;
         // As the page trains: chunks of steps, each ending in one readback of the losses.

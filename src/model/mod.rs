@@ -31,8 +31,9 @@ pub enum Likelihood {
     GaussianLearned,
 }
 
-/// The family of q(z|x).
+/// The family of q(z|x). Natively also a value of the command line's `--covariance`.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_family = "wasm"), derive(clap::ValueEnum))]
 pub enum Covariance {
     /// N(μ, diag σ²).
     Diagonal,
@@ -40,8 +41,9 @@ pub enum Covariance {
     Full,
 }
 
-/// The encoder's and the decoder's bodies.
+/// The encoder's and the decoder's bodies. Natively also a value of `--architecture`.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_family = "wasm"), derive(clap::ValueEnum))]
 pub enum Architecture {
     /// Two dense hidden layers.
     Mlp,
