@@ -111,11 +111,11 @@ async function startWorker() {
         self.onmessage({ data: { ...message, seq: mine } });
       });
     },
-    /** Resolves with the next message of `type` that `accept` takes. */
-    next(type, accept = () => true) {
+    /** Resolves with the next message of `type`. */
+    next(type) {
       return new Promise((resolve) => {
         const listener = (m) => {
-          if (m.type === type && accept(m)) {
+          if (m.type === type) {
             listeners.delete(listener);
             resolve(m);
           }
@@ -141,7 +141,7 @@ async function measureLatentLab(worker, model) {
   const firstSteps = worker.next('steps');
   const clicked = performance.now();
   await worker.command({ type: 'train' });
-  const first = await firstSteps;
+  await firstSteps;
   const firstStep = (performance.now() - clicked) / 1000;
   // A quarter of the time to warm up (the pipelines a held-out evaluation compiles included).
   await new Promise((r) => setTimeout(r, (seconds * 1000) / 4));
@@ -155,7 +155,6 @@ async function measureLatentLab(worker, model) {
   await worker.command({ type: 'pause' });
   worker.check();
   const steps = to.stats.progress.step - from.stats.progress.step;
-  void first;
   return { model, firstStep, imagesPerSecond: (steps * BATCH) / elapsed, steps, work };
 }
 

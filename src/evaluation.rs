@@ -11,6 +11,7 @@ use crate::model::Vae;
 use crate::objective::{
     ElboStats, ElboTerms, elbo_terms, importance_weighted_bound, log_importance_weights,
 };
+use crate::posterior::repeat_samples;
 
 /// A latent unit is active when the variance over the data of its posterior mean E_q[zᵢ]
 /// exceeds this (Burda et al.'s criterion): below it, q(zᵢ|x) is the same for every digit, the
@@ -252,7 +253,7 @@ pub async fn estimate_gap(model: &Vae, images: &Tensor<2>, k: usize) -> Result<G
         let output = model.forward(chunk.clone(), noise);
         let reconstruction = model
             .decoder
-            .negative_log_likelihood(output.logits.clone(), chunk.repeat_dim(0, k));
+            .negative_log_likelihood(output.logits.clone(), repeat_samples(chunk, k));
         let log_weights = log_importance_weights(&output, reconstruction);
         let elbo = log_weights.clone().mean_dim(0).squeeze_dim::<1>(0).sum();
         let bound = importance_weighted_bound(log_weights).sum();

@@ -5,7 +5,7 @@ use burn::module::Param;
 use burn::nn::{LeakyRelu, Linear};
 use burn::prelude::*;
 
-use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Likelihood, SIDE, VaeConfig, dense};
+use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Likelihood, SIDE, VaeConfig, new_linear};
 use crate::conv::{PatchConv2d, PatchConv2dConfig, pixel_shuffle};
 use crate::likelihood::{bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood};
 
@@ -47,7 +47,7 @@ pub struct Decoder {
 impl Decoder {
     /// Fresh weights for `config`'s decoder on `device`.
     pub fn new(config: &VaeConfig, device: &Device) -> Self {
-        let linear = |from, to| dense(from, to, device);
+        let linear = |from, to| new_linear(from, to, device);
         let activation = config.activation();
         let (hidden, latent) = (config.hidden_size, config.latent_size);
         let body = match config.architecture {

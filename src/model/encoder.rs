@@ -4,7 +4,7 @@
 use burn::nn::{LeakyRelu, Linear};
 use burn::prelude::*;
 
-use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Covariance, SIDE, VaeConfig, dense};
+use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Covariance, SIDE, VaeConfig, new_linear};
 use crate::conv::{PatchConv2d, PatchConv2dConfig};
 use crate::posterior::Posterior;
 
@@ -66,7 +66,7 @@ pub struct Encoder {
 impl Encoder {
     /// Fresh weights for `config`'s encoder on `device`.
     pub fn new(config: &VaeConfig, device: &Device) -> Self {
-        let linear = |from, to| dense(from, to, device);
+        let linear = |from, to| new_linear(from, to, device);
         let activation = config.activation();
         let (hidden, latent) = (config.hidden_size, config.latent_size);
         let body = match config.architecture {

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use crate::posterior::{Posterior, reparameterize};
 
 /// A dense layer with burn's default initialisation (uniform in ±1/√fan-in).
-fn dense(from: usize, to: usize, device: &Device) -> Linear {
+fn new_linear(from: usize, to: usize, device: &Device) -> Linear {
     LinearConfig::new(from, to).init(device)
 }
 

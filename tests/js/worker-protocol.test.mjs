@@ -50,8 +50,9 @@ function startWorker() {
   const worker = {
     messages,
     send,
-    init: () =>
-      send({ type: 'init', module: null, dataset: new ArrayBuffer(8), backend: 'cpu', weights: weightsFile({ model: 'shipped', step: 0 }).buffer, evaluate: true, gapK: 16, optimizer: {} }),
+    /** Starts the shipped model on the CPU, evaluated at once, unless `options` say otherwise. */
+    init: (options = {}) =>
+      send({ type: 'init', module: null, dataset: new ArrayBuffer(8), backend: 'cpu', weights: weightsFile({ model: 'shipped', step: 0 }).buffer, evaluate: true, gapK: 16, optimizer: {}, ...options }),
     /** The status answering the last command sent, once it comes. */
     settled: () => waitFor(() => messages.findLast((m) => m.type === 'status' && m.seq === seq), `the answer to command ${seq}`),
     /** The trainer now in use. */
@@ -243,7 +244,7 @@ async function burstOfCommands(worker, burst, random, pick) {
 async function onWebGpu(t) {
   const worker = startWorker();
   t.after(worker.stop);
-  worker.send({ type: 'init', module: null, dataset: new ArrayBuffer(8), backend: 'webgpu', weights: weightsFile({ model: 'shipped', step: 40 }).buffer, evaluate: false, gapK: 16, optimizer: {} });
+  worker.init({ backend: 'webgpu', weights: weightsFile({ model: 'shipped', step: 40 }).buffer, evaluate: false });
   assert.equal((await worker.settled()).state, 'ready');
   return worker;
 }
@@ -294,7 +295,7 @@ test('WebGPU that will not start falls back to the CPU, told by the error\'s kin
   const worker = startWorker();
   t.after(worker.stop);
   worker.trainers.webgpuFails = 'no adapter';
-  worker.send({ type: 'init', module: null, dataset: new ArrayBuffer(8), backend: 'webgpu', weights: weightsFile({ model: 'shipped', step: 0 }).buffer, evaluate: false, gapK: 16, optimizer: {} });
+  worker.init({ backend: 'webgpu', evaluate: false });
   assert.equal((await worker.settled()).state, 'ready');
   assert.match(worker.messages.find((m) => m.type === 'error').message, /^WebGPU could not start \(WebGPU is not available: no adapter\); training on the CPU instead\.$/);
   assert.equal(worker.current().kind, 'cpu');
