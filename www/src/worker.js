@@ -342,16 +342,18 @@ async function rebuild(reason, backend) {
  * weights and settings; the model itself does not move), and names the faster. A backend that
  * fails to start or to train loses, with the reason.
  * @param {string[]} backends
- * @returns {Promise<{speeds: Record<string, {imagesPerSecond?: number, error?: string}>, chosen: string}>}
+ * @returns {Promise<{speeds: Record<string, {imagesPerSecond?: number, warmupMs?: number, error?: string}>, chosen: string}>}
  */
 async function race(backends) {
   const weights = await trainer.exportWeights();
+  const batch = optimizer.batchSize ?? trainer.config().batch_size;
   const speeds = {};
   for (const kind of backends) {
     let candidate = null;
     try {
-      candidate = await newTrainer(kind, optimizer, weights);
-      speeds[kind] = await paceOf(candidate);
+      candidate = await TrainerHandle.create({ backend: kind, ...optimizer, memoryBudget: memoryBudgets[kind] }, dataset, weights);
+      if (candidate.backend().kind !== kind) throw new Error(`${kind} is not available here`);
+      speeds[kind] = await paceOf(candidate, batch);
     } catch (e) {
       speeds[kind] = { error: e?.message ?? String(e) };
     } finally {
@@ -364,7 +366,7 @@ async function race(backends) {
 }
 
 /** Images per second of `candidate`'s warmed training steps (RACE_* above). */
-async function paceOf(candidate) {
+async function paceOf(candidate, batch) {
   const warmupStarted = performance.now();
   let last = Infinity;
   for (let i = 0; i < RACE_WARMUP_STEPS && performance.now() - warmupStarted < RACE_WARMUP_MS; i++) {
@@ -374,6 +376,7 @@ async function paceOf(candidate) {
     if (ms >= 0.9 * last) break;
     last = ms;
   }
+  const warmupMs = performance.now() - warmupStarted;
   let steps = 0;
   let chunk = 1;
   const started = performance.now();
@@ -383,7 +386,7 @@ async function paceOf(candidate) {
     steps += stats.steps;
     chunk = Math.min(32, chunk * 2);
   }
-  return { imagesPerSecond: (steps * candidate.config().batch_size * 1000) / (performance.now() - started) };
+  return { imagesPerSecond: (steps * batch * 1000) / (performance.now() - started), warmupMs };
 }
 
 /**
@@ -403,15 +406,6 @@ async function memoryReport() {
 }
 
 /**
- * A trainer on `kind` from `weights` (fresh ones when absent, as `settings.model` asks) with
- * `settings` (learning rate, batch size, …), refused if a step would not fit that backend's
- * memory budget.
- */
-function newTrainer(kind, settings, weights) {
-  return TrainerHandle.create({ backend: kind, ...settings, memoryBudget: memoryBudgets[kind] }, dataset, weights);
-}
-
-/**
  * Replaces the trainer with one starting from `weights` (fresh ones as the last reset asked
  * when absent). All or nothing: the new trainer is built and everything the page will show of
  * it read first; only then is the old one freed and the new one announced, so a file that
@@ -422,7 +416,7 @@ async function start(reason, backend, weights, evaluateFirst) {
   // settings apply to fresh weights and to a rebuild of the same weights under new ones.
   const ownSettings = reason === 'init' || reason === 'load';
   const options = { ...(weights ? {} : fresh), ...(ownSettings ? {} : optimizer) };
-  const create = (kind) => newTrainer(kind, options, weights);
+  const create = (kind) => TrainerHandle.create({ backend: kind, ...options, memoryBudget: memoryBudgets[kind] }, dataset, weights);
   let next;
   try {
     next = await create(backend);
