@@ -136,7 +136,7 @@ const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', {
  */
 async function measureLatentLab(worker, model) {
   if (model === 'conv') {
-    await worker.command({ type: 'reset', model: { latentSize: 20, likelihood: 'Bernoulli', covariance: 'Diagonal', architecture: 'Conv' }, objective: { samples: 1, beta: 1, warmup_steps: 0 } });
+    await worker.command({ type: 'reset', model: { latentSize: 20, likelihood: { kind: 'bernoulli' }, covariance: 'Diagonal', architecture: 'Conv' }, objective: { samples: 1, beta: 1, warmupSteps: 0 } });
   }
   const firstSteps = worker.next('steps');
   const clicked = performance.now();

@@ -5,39 +5,22 @@
 //   embedded-dataset.js,       where Chromium blocks fetch
 //   embedded-model-*.js
 //   THIRD-PARTY-LICENSES.txt   the licences of everything in these files that we did not write
-// The worker is bundled first and its source inlined into app.js, to be started from a Blob.
+// The worker is bundled first and its source inlined into app.js, to be started from a Blob
+// (scripts/bundle.mjs).
 import { execFileSync } from 'node:child_process';
-import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { SHIPPED_LATENT_SIZES } from '../www/src/loader.js';
+import { bundlePage } from './bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const www = join(root, 'www');
 const dist = join(www, 'dist');
 mkdirSync(dist, { recursive: true });
 
-const common = {
-  bundle: true,
-  format: 'iife',
-  target: 'chrome113',
-  // LATENT_LAB_NO_MINIFY=1 keeps the functions' names, for reading a profile of the page.
-  minify: !process.env.LATENT_LAB_NO_MINIFY,
-  legalComments: 'eof',
-  // wasm-bindgen's glue mentions import.meta.url only for a default path we never use: the
-  // compiled module is always passed in.
-  logOverride: { 'empty-import-meta': 'silent' },
-};
-
-const worker = await build({ ...common, entryPoints: [join(www, 'src', 'worker.js')], write: false });
-await build({
-  ...common,
-  entryPoints: [join(www, 'src', 'main.js')],
-  outfile: join(dist, 'app.js'),
-  define: { __WORKER_SOURCE__: JSON.stringify(worker.outputFiles[0].text) },
-});
+await bundlePage({ outfile: join(dist, 'app.js') });
 
 const wasm = join(root, 'pkg', 'latent_lab_bg.wasm');
 copyFileSync(wasm, join(dist, 'latent_lab_bg.wasm'));

@@ -8,12 +8,14 @@
 //
 //   node scripts/soak.mjs [--minutes 30] [--warmup 5] [--backend webgpu|cpu] [--every 60]
 //
-// Build the page first (scripts/build.sh). Prints one line per sample and a verdict; writes
-// target/soak-<backend>.json.
+// Build the page first (scripts/build.sh). Its app.js is served with an instrumented worker
+// that also counts its live WebGPU buffers (scripts/bundle.mjs), bundled from www/src here.
+// Prints one line per sample and a verdict; writes target/soak-<backend>.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { launch, openPage, root, serve, waitForState } from '../tests/browser/harness.mjs';
+import { bundlePage } from './bundle.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,9 +32,11 @@ const TOLERANCE = 0.1;
 const INTERACT_EVERY_MS = 3000;
 
 const server = await serve(0);
+const app = (await bundlePage({ outfile: join(root, 'www', 'dist', 'app.js'), write: false, instrumented: true })).find((f) => f.path.endsWith('.js'));
+const instrumented = (context) => context.route(`${server.url}dist/app.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: app.text }));
 // `gc` in the worker, so its count of WebGPU buffers leaves out those awaiting collection.
 const browser = await launch({ webgpu: args.backend === 'webgpu', args: ['--js-flags=--expose-gc'] });
-const { page, problems } = await openPage(browser, `${server.url}?backend=${args.backend}`, { viewport: { width: 1280, height: 1000 } });
+const { page, problems } = await openPage(browser, `${server.url}?backend=${args.backend}`, { viewport: { width: 1280, height: 1000 } }, instrumented);
 const cdp = await page.context().newCDPSession(page);
 const worker = await workerDebugger(cdp);
 await waitForState(page, 'ready', 300_000);
@@ -112,6 +116,7 @@ async function sample(elapsedMs) {
   const workerHeap = await settledHeap(worker);
   const dom = await cdp.send('Memory.getDOMCounters');
   const memory = await page.evaluate(() => window.latentLab.memory());
+  if (memory.worker && memory.worker.gpuBufferBytes === undefined) throw new Error('the worker counts no WebGPU buffers: it is not the instrumented build');
   const step = await page.evaluate(() => window.latentLab.stepLog.last?.step ?? 0);
   return {
     minute: elapsedMs / 60_000,

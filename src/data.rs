@@ -64,6 +64,37 @@ pub struct MnistSplit {
 impl MnistSplit {
     /// Parses the dataset file, refusing anything that is not exactly the documented format.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
+        let layout = DatasetLayout::read(bytes)?;
+        let size = layout.rows * layout.cols;
+        let images = |range: std::ops::Range<usize>| Images {
+            rows: layout.rows,
+            cols: layout.cols,
+            pixels: layout.pixels[range.start * size..range.end * size].to_vec(),
+            labels: layout.labels[range].to_vec(),
+        };
+        Ok(Self {
+            train: images(0..layout.train),
+            heldout: images(layout.train..layout.labels.len()),
+        })
+    }
+}
+
+/// A dataset file checked in full (header, length, labels) but not copied: what the page's main
+/// thread needs of the 8 MB file (the labels and the split) without a second copy of its pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DatasetLayout<'a> {
+    pub rows: usize,
+    pub cols: usize,
+    /// Records `0..train` are the training split, the rest held out.
+    pub train: usize,
+    /// One label per record.
+    pub labels: &'a [u8],
+    /// `labels.len() × rows × cols` grey levels.
+    pub pixels: &'a [u8],
+}
+
+impl<'a> DatasetLayout<'a> {
+    pub fn read(bytes: &'a [u8]) -> Result<Self, String> {
         if bytes.len() < HEADER_LEN {
             return Err(format!(
                 "dataset is {} bytes, shorter than its {HEADER_LEN}-byte header",
@@ -106,17 +137,17 @@ impl MnistSplit {
         if let Some(bad) = labels.iter().position(|&l| l > 9) {
             return Err(format!("record {bad} has label {}", labels[bad]));
         }
-        let pixels = &bytes[HEADER_LEN + count..];
-        let size = rows * cols;
-        let images = |range: std::ops::Range<usize>| Images {
+        Ok(Self {
             rows,
             cols,
-            pixels: pixels[range.start * size..range.end * size].to_vec(),
-            labels: labels[range].to_vec(),
-        };
-        Ok(Self {
-            train: images(0..train),
-            heldout: images(train..count),
+            train,
+            labels,
+            pixels: &bytes[HEADER_LEN + count..],
         })
+    }
+
+    /// The held-out records' labels.
+    pub fn heldout_labels(&self) -> &'a [u8] {
+        &self.labels[self.train..]
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! The model, the ELBO, the data and the trainer are plain burn code that does not care which
 //! backend runs it: the browser picks WebGPU or a CPU backend at run time through [`Device`],
-//! and the tests run the same code natively. Only [`web`] touches wasm-bindgen.
+//! and the tests run the same code natively. Only [`web`] touches wasm-bindgen; it builds
+//! natively too.
 //!
 //! [`Device`]: burn::tensor::Device
 
@@ -17,11 +18,8 @@ pub mod memory;
 pub mod model;
 pub mod objective;
 pub mod optimizer_settings;
-pub mod options;
 pub mod posterior;
 pub mod progress;
 pub mod trainer;
-pub mod weights;
-
-#[cfg(target_family = "wasm")]
 pub mod web;
+pub mod weights;

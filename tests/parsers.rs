@@ -5,33 +5,11 @@
 
 mod common;
 
-use latent_lab::data::{MAGIC, MnistSplit, VERSION};
-use latent_lab::model::VaeConfig;
-use latent_lab::weights::{self, Precision, Weights};
+use common::small_inputs::{small_dataset, small_weights};
+use latent_lab::data::MnistSplit;
+use latent_lab::weights::Weights;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
-
-/// A weights file small enough to mutate thousands of times: hidden size 1, latent 1 (14 KB).
-fn small_weights() -> Vec<u8> {
-    let model = VaeConfig::new()
-        .with_hidden_size(1)
-        .with_latent_size(1)
-        .init(&common::device());
-    common::block_on(weights::export(&model, None, None, None, Precision::F32)).unwrap()
-}
-
-/// A valid dataset of `count` 3×2 images, the first `train` for training.
-fn small_dataset(count: u32, train: u32) -> Vec<u8> {
-    let mut bytes = MAGIC.to_vec();
-    for v in [VERSION, count, train] {
-        bytes.extend(v.to_le_bytes());
-    }
-    bytes.extend(3u16.to_le_bytes());
-    bytes.extend(2u16.to_le_bytes());
-    bytes.extend((0..count).map(|i| (i % 10) as u8));
-    bytes.extend((0..count * 6).map(|i| (i * 37) as u8));
-    bytes
-}
 
 /// Mutants of `good`: single bytes set at random, random u32 fields written anywhere (lengths
 /// and offsets that declare gigabytes), cut-and-spliced chunks, and tails cut off.
@@ -124,19 +102,4 @@ fn damaged_datasets_answer_with_a_reason() {
     assert!(refused > 0);
     // The real file parses.
     assert_eq!(common::dataset().train.len(), 9000);
-}
-
-/// Writes the fuzzers' seed inputs (`fuzz/seeds/`, committed): run with
-/// `cargo test --test parsers -- --ignored` after a change to either format.
-#[test]
-#[ignore]
-fn write_fuzz_seeds() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
-    for (kind, name, bytes) in [
-        ("weights", "small.bpk", small_weights()),
-        ("dataset", "small.bin", small_dataset(7, 5)),
-    ] {
-        std::fs::create_dir_all(dir.join(kind)).unwrap();
-        std::fs::write(dir.join(kind).join(name), bytes).unwrap();
-    }
 }

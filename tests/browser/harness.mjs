@@ -36,10 +36,13 @@ export { serve };
 
 /**
  * A page that records what must never happen.
+ * @param {(context: import('playwright-core').BrowserContext) => Promise<void>} [prepare] runs
+ *   before the page loads (the soak script serves its own app.js)
  * @returns {Promise<{page: import('playwright-core').Page, problems: string[]}>}
  */
-export async function openPage(browser, url, contextOptions = {}) {
+export async function openPage(browser, url, contextOptions = {}, prepare = async () => {}) {
   const context = await browser.newContext(contextOptions);
+  await prepare(context);
   const page = await context.newPage();
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
@@ -172,17 +175,18 @@ export function metadataOf(bytes, key) {
 
 /**
  * Within a `describe`: a server, a browser and one page on it for the tests that follow,
- * ready to train, with dialogs accepted; closed after them. Read the page through the
- * returned object (`page`, `problems`), once `before` has run.
+ * ready to train (`ready: null` does not wait), with dialogs accepted unless `acceptDialogs` is
+ * false (Playwright then dismisses them); closed after them. `query` is appended to the page's
+ * address. Read the page through the returned object (`page`, `problems`), once `before` has run.
  */
-export function usePage({ webgpu = false, ready = 'ready', ...contextOptions } = {}, hooks) {
+export function usePage({ webgpu = false, query = '', ready = 'ready', acceptDialogs = true, readyTimeout = 240_000, ...contextOptions } = {}, hooks) {
   const opened = {};
   hooks.before(async () => {
     opened.server = await serve(0);
     opened.browser = await launch({ webgpu });
-    Object.assign(opened, await openPage(opened.browser, opened.server.url, { viewport: { width: 1280, height: 1000 }, ...contextOptions }));
-    opened.page.on('dialog', (d) => d.accept());
-    await waitForState(opened.page, ready, 240_000);
+    Object.assign(opened, await openPage(opened.browser, opened.server.url + query, { viewport: { width: 1280, height: 1000 }, ...contextOptions }));
+    if (acceptDialogs) opened.page.on('dialog', (d) => d.accept());
+    if (ready) await waitForState(opened.page, ready, readyTimeout);
   });
   hooks.after(async () => {
     await opened.browser?.close();

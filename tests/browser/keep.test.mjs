@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, openPage, patch, screenshots, serve, waitForState, withMetadataLength, withNaN } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, openPage, patch, screenshots, serve, usePage, waitForState, withMetadataLength, withNaN } from './harness.mjs';
 
 describe('keeping the model', { timeout: 300_000 }, () => {
-  let server, browser, page, problems;
+  let page, problems;
   const decoded = () => canvasPixels(page, 'decoded');
   const history = () => page.evaluate(() => window.latentLab.plot.history);
   /** Resolves once the decoded digit equals (or differs from) `pixels`. */
@@ -26,17 +26,8 @@ describe('keeping the model', { timeout: 300_000 }, () => {
   const importFile = (buffer, name = 'model.bpk') =>
     page.setInputFiles('#import', { name, mimeType: 'application/octet-stream', buffer });
 
-  before(async () => {
-    server = await serve(0);
-    browser = await launch({ webgpu: false });
-    ({ page, problems } = await openPage(browser, server.url, { acceptDownloads: true }));
-    page.on('dialog', (d) => d.accept());
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const opened = usePage({ acceptDownloads: true, viewport: { width: 1280, height: 720 }, ready: null }, { before, after });
+  before(() => ({ page, problems } = opened));
 
   test('opens with the shipped model: real digits before any training', async () => {
     await waitForState(page, 'ready');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
-import { canvasPixels, inkedPixels, launch, openPage, screenshots, serve, waitForState } from './harness.mjs';
+import { canvasPixels, inkedPixels, openPage, screenshots, usePage, waitForState } from './harness.mjs';
 
 // SwiftShader compiles shaders for ~10 s on the first step and then runs ~0.4 steps/s.
 // Three held-out points on SwiftShader take ~140 s on an idle 2-core machine, and went past
@@ -15,18 +15,9 @@ for (const mode of [
   { name: 'CPU fallback', webgpu: false, query: '', backend: 'cpu', label: /CPU/ },
 ]) {
   describe(`the page on ${mode.name}`, { timeout: 2 * TRAIN_TIMEOUT }, () => {
-    let server, browser, page, problems;
-
-    before(async () => {
-      server = await serve(0);
-      browser = await launch({ webgpu: mode.webgpu });
-      ({ page, problems } = await openPage(browser, server.url + mode.query, { viewport: { width: 1280, height: 1000 } }));
-    });
-
-    after(async () => {
-      await browser?.close();
-      await server?.close();
-    });
+    const opened = usePage({ webgpu: mode.webgpu, query: mode.query, ready: null, acceptDialogs: false }, { before, after });
+    let page, problems;
+    before(() => ({ page, problems } = opened));
 
     test('loads with no error and names its backend', async () => {
       await waitForState(page, 'ready');
@@ -97,7 +88,7 @@ for (const mode of [
     });
 
     test('at 390×844 nothing scrolls sideways and a finger can draw', async () => {
-      const phone = await openPage(browser, server.url + mode.query, { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+      const phone = await openPage(opened.browser, opened.server.url + mode.query, { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
       await waitForState(phone.page, 'ready');
       const widths = await phone.page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
       assert.ok(widths[0] <= widths[1], `page is ${widths[0]}px wide in a ${widths[1]}px viewport`);

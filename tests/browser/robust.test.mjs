@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, on, openPage, screenshots, serve, waitForState } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, on, openPage, screenshots, serve, usePage, waitForState } from './harness.mjs';
 
 const TIMEOUT = 240_000;
 
@@ -13,20 +13,11 @@ const allFinite = (history) =>
   [...history.elbo.train, ...history.elbo.heldout, ...history.gap].every((p) => Object.values(p).every((v) => typeof v !== 'number' || Number.isFinite(v)));
 
 describe('never crash, never lose work (CPU path)', { timeout: 10 * TIMEOUT }, () => {
-  let server, browser, page, problems, p;
-
-  before(async () => {
-    server = await serve(0);
-    browser = await launch({ webgpu: false });
-    ({ page, problems } = await openPage(browser, server.url, { acceptDownloads: true, viewport: { width: 1280, height: 1000 } }));
-    page.on('dialog', (d) => d.accept());
+  let page, problems, p;
+  const opened = usePage({ acceptDownloads: true, readyTimeout: 120_000 }, { before, after });
+  before(() => {
+    ({ page, problems } = opened);
     p = on(page);
-    await waitForState(page, 'ready');
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
   });
 
   test('out-of-range settings are refused with what they accept, and nothing changes', async () => {
@@ -240,7 +231,7 @@ test('the harness fails a page whose requests leave the machine', async () => {
 });
 
 describe('a lost WebGPU device', { timeout: 4 * TIMEOUT }, () => {
-  let server, browser, page, problems, p;
+  let page, problems, p;
   /** Destroys the worker's WebGPU device, as a driver reset would lose it. */
   const loseDevice = async () => {
     const worker = page.workers().find((w) => w.url().startsWith('blob:'));
@@ -250,17 +241,10 @@ describe('a lost WebGPU device', { timeout: 4 * TIMEOUT }, () => {
   };
   const recoveries = () => page.evaluate(() => Number(document.body.dataset.recoveries ?? 0));
 
-  before(async () => {
-    server = await serve(0);
-    browser = await launch({ webgpu: true });
-    ({ page, problems } = await openPage(browser, `${server.url}?backend=webgpu`, { viewport: { width: 1280, height: 1000 } }));
+  const opened = usePage({ webgpu: true, query: '?backend=webgpu', acceptDialogs: false, readyTimeout: TIMEOUT }, { before, after });
+  before(() => {
+    ({ page, problems } = opened);
     p = on(page);
-    await waitForState(page, 'ready', TIMEOUT);
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
   });
 
   test('when idle: a new device takes over with the same weights, and says so', { timeout: TIMEOUT }, async () => {

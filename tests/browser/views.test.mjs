@@ -5,25 +5,14 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasChanged, canvasPixels, inkedPixels, launch, openPage, screenshots, serve, waitForState } from './harness.mjs';
+import { canvasChanged, canvasPixels, inkedPixels, screenshots, usePage, waitForState } from './harness.mjs';
 
 const TIMEOUT = 180_000;
 
 describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
-  let server, browser, page, problems;
-
-  before(async () => {
-    server = await serve(0);
-    browser = await launch({ webgpu: false });
-    ({ page, problems } = await openPage(browser, server.url, { viewport: { width: 1280, height: 1000 } }));
-    page.on('dialog', (d) => d.accept());
-    await waitForState(page, 'ready');
-  });
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const opened = usePage({ readyTimeout: 120_000 }, { before, after });
+  let page, problems;
+  before(() => ({ page, problems } = opened));
 
   const history = () => page.evaluate(() => window.latentLab.plot.history);
   /** Sets an input as a person would and commits it (a change event). */
@@ -117,7 +106,7 @@ describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
   });
 
   test('a Gaussian decoder with learned σ retrains', { timeout: TIMEOUT }, async () => {
-    await switchAndTrain(() => page.selectOption('#likelihood', 'gaussian-learned'), '"likelihood":"GaussianLearned"');
+    await switchAndTrain(() => page.selectOption('#likelihood', 'gaussian-learned'), '"likelihood":{"kind":"gaussian-learned"}');
   });
 
   test('a Gaussian decoder with fixed σ retrains', { timeout: TIMEOUT }, async () => {
@@ -127,9 +116,9 @@ describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
 
   test('L samples and KL warm-up retrain', { timeout: TIMEOUT }, async () => {
     await page.selectOption('#likelihood', 'bernoulli');
-    await modelIncludes('"likelihood":"Bernoulli"');
+    await modelIncludes('"likelihood":{"kind":"bernoulli"}');
     await setValue('warmup', '200');
-    await modelIncludes('"warmup_steps":200');
+    await modelIncludes('"warmupSteps":200');
     await switchAndTrain(() => setValue('samples', '4'), '"samples":4');
     assert.match(await page.textContent('#model-description'), /L=4.*warm-up 200 steps/);
   });

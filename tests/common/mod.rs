@@ -1,6 +1,8 @@
 //! Shared by the native tests: the committed dataset and a CPU device.
 #![allow(dead_code)]
 
+pub mod small_inputs;
+
 use burn::prelude::*;
 use latent_lab::data::MnistSplit;
 

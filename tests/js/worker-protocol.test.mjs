@@ -124,7 +124,7 @@ test('a new model is announced with everything the page shows of it, at once', a
   assert.equal(started.seq, 2, 'carries the seq of the command that brought it');
   assert.deepEqual(started.progress, { step: 700, epoch: 0, epochFraction: 0, imagesSeen: 64 * 700 });
   assert.equal(JSON.parse(new TextDecoder().decode(started.weights)).model, 'imported');
-  assert.ok(started.config && started.backend.kind === 'cpu');
+  assert.ok(started.settings && started.backend.kind === 'cpu');
 });
 
 test('a wasm trap while training is reported as a crash, and the worker answers nothing after it', async (t) => {

@@ -6,6 +6,7 @@
 import { Viewer } from '../../pkg/latent_lab.js';
 import { showError } from './dom.js';
 import { Autosave } from './storage.js';
+import { publishSavedStep } from './test-hooks.js';
 
 /** How often the model being trained is autosaved. */
 const AUTOSAVE_MS = 3000;
@@ -91,7 +92,7 @@ export class ModelKeeper {
     try {
       await this.autosave.save({ weights: bytes, history: this.historyAt(progress), savedAt: Date.now(), step: progress.step });
       this.savedStep = progress.step;
-      document.body.dataset.savedStep = String(progress.step);
+      publishSavedStep(progress.step);
     } catch (e) {
       showError(`Autosave failed (${e.message}); export the weights to keep them.`);
     }

@@ -1,11 +1,13 @@
-// The main thread's side of the training worker: starts it and speaks its protocol (see
-// worker.js). The worker's code is bundled into this page's script by the build, and started
+// The main thread's side of the training worker: starts it and speaks its protocol
+// (protocol.js). The worker's code is bundled into this page's script by the build, and started
 // from a Blob, which works over HTTP and from file:// alike. When the worker's WebGPU device is
 // lost, the worker is replaced by a new one (a new wasm instance, hence a new device) started
 // from weights the page kept; so is a worker that crashed (a wasm trap: out of memory, a panic),
 // after every request waiting on it has been answered with nothing.
 
 /* global __WORKER_SOURCE__ */
+
+import { FROM_WORKER, TO_WORKER } from './protocol.js';
 
 export class TrainingSession {
   /**
@@ -15,7 +17,7 @@ export class TrainingSession {
    *   model to train first, whether to evaluate it at once, the importance samples of the gap
    *   estimate and the optimizer's settings
    * @param {{
-   *   started: (reason: string, model: {config: object, weights: Uint8Array, progress: object,
+   *   started: (reason: string, model: {settings: object, weights: Uint8Array, progress: object,
    *             backend: {kind: string, label: string}}, seq: number) => void,
    *   status: (state: string, backend: {kind: string, label: string}) => void,
    *   steps: (stats: object, stepsPerSecond: number) => void,
@@ -57,25 +59,25 @@ export class TrainingSession {
     this.worker.onmessage = ({ data }) => {
       if (worker !== this.worker) return;
       switch (data.type) {
-        case 'started': return on.started(data.reason, { config: data.config, weights: data.weights, progress: data.progress, backend: data.backend }, data.seq);
-        case 'status':
+        case FROM_WORKER.started: return on.started(data.reason, { settings: data.settings, weights: data.weights, progress: data.progress, backend: data.backend }, data.seq);
+        case FROM_WORKER.status:
           if (data.seq !== this.sent) return undefined;
           this.training = data.state === 'training';
           return on.status(data.state, data.backend);
-        case 'steps': return on.steps(data.stats, data.stepsPerSecond);
-        case 'heldout': return on.heldout(data.progress, data.report);
-        case 'gap': return on.gap(data.progress, data.report);
-        case 'weights': return on.weights(data.bytes, data.progress);
-        case 'raced': return on.raced(data.race);
-        case 'diverged': return on.diverged(data.divergence, data.progress);
-        case 'device-lost': return on.deviceLost(data.message, data.training);
-        case 'reply': {
+        case FROM_WORKER.steps: return on.steps(data.stats, data.stepsPerSecond);
+        case FROM_WORKER.heldout: return on.heldout(data.progress, data.report);
+        case FROM_WORKER.gap: return on.gap(data.progress, data.report);
+        case FROM_WORKER.weights: return on.weights(data.bytes, data.progress);
+        case FROM_WORKER.raced: return on.raced(data.race);
+        case FROM_WORKER.diverged: return on.diverged(data.divergence, data.progress);
+        case FROM_WORKER.deviceLost: return on.deviceLost(data.message, data.training);
+        case FROM_WORKER.reply: {
           this.replies.get(data.id)?.(data.value);
           this.replies.delete(data.id);
           return undefined;
         }
-        case 'error': return on.error(data.message);
-        case 'crashed': return this.crashed(worker, data.message);
+        case FROM_WORKER.error: return on.error(data.message);
+        case FROM_WORKER.crashed: return this.crashed(worker, data.message);
       }
     };
     // An error that escaped the worker's own handlers: its wasm can no longer be trusted.
@@ -87,12 +89,15 @@ export class TrainingSession {
     const dataset = this.dataset.slice().buffer;
     const bytes = weights.slice().buffer;
     this.command(
-      { type: 'init', module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets },
+      { type: TO_WORKER.init, module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets },
       [dataset, bytes],
     );
   }
 
-  /** Sends a command the worker answers with a status once it is done. */
+  /**
+   * Sends a command the worker answers with a status once it is done.
+   * @param {object} message a Command of protocol.js, numbered here
+   */
   command(message, transfer = []) {
     this.worker.postMessage({ ...message, seq: ++this.sent }, transfer);
   }
@@ -127,26 +132,25 @@ export class TrainingSession {
 
   train() {
     this.training = true;
-    this.command({ type: 'train' });
+    this.command({ type: TO_WORKER.train });
   }
   /**
-   * Times a few training steps on each of `backends` and trains on the faster (worker.js:
-   * `race`); the `raced` callback hears the speeds before training moves.
+   * Times a few training steps on each of `backends` and trains on the faster
+   * (worker/race.js); the `raced` callback hears the speeds before training moves.
    */
   race(backends) {
     this.training = true;
-    this.command({ type: 'race', backends, train: true });
+    this.command({ type: TO_WORKER.race, backends, train: true });
   }
-  pause() { this.command({ type: 'pause' }); }
+  pause() { this.command({ type: TO_WORKER.pause }); }
   /**
    * Fresh weights and the step count back to 0.
-   * @param {{model: {latentSize: number, likelihood: string | object, covariance: string,
-   *          architecture: string}, objective: {samples: number, beta: number,
-   *          warmup_steps: number}}} settings
+   * @param {{model: import('./protocol.js').ModelSettings,
+   *          objective: import('./protocol.js').ObjectiveSettings}} settings
    * @param {boolean} train whether to start training the new model at once
    */
   reset({ model, objective }, train = false) {
-    this.command({ type: 'reset', model, objective, train });
+    this.command({ type: TO_WORKER.reset, model, objective, train });
   }
   /**
    * Adam's learning rate and the batch size from now on; with `rebuild`, the model being
@@ -154,12 +158,12 @@ export class TrainingSession {
    */
   setOptimizer(optimizer, rebuild) {
     this.optimizer = optimizer;
-    this.command({ type: 'optimizer', optimizer, rebuild });
+    this.command({ type: TO_WORKER.optimizer, optimizer, rebuild });
   }
   /** Importance samples for the gap estimate from now on (estimated at once when paused). */
   setGapK(k) {
     this.gapK = k;
-    this.worker.postMessage({ type: 'gap-k', k });
+    this.worker.postMessage({ type: TO_WORKER.gapK, k });
   }
   /**
    * Trains the model of a weights file from now on, if the worker accepts it.
@@ -167,17 +171,17 @@ export class TrainingSession {
    */
   load(weights) {
     const buffer = weights.slice().buffer;
-    this.command({ type: 'load', weights: buffer }, [buffer]);
+    this.command({ type: TO_WORKER.load, weights: buffer }, [buffer]);
     return this.sent;
   }
   /** Moves training, weights and all, to another backend. */
-  switchBackend(backend) { this.command({ type: 'backend', backend }); }
+  switchBackend(backend) { this.command({ type: TO_WORKER.backend, backend }); }
 
   /** @returns {Promise<Uint8Array | undefined>} the exact current weights, as a weights file */
-  exportWeights() { return this.request('export'); }
+  exportWeights() { return this.request(TO_WORKER.export); }
 
-  /** @returns {Promise<{wasmBytes: number, gpuBufferBytes: number, gpuBuffers: number} | undefined>} */
-  memory() { return this.request('memory'); }
+  /** @returns {Promise<import('./protocol.js').MemoryReport | undefined>} */
+  memory() { return this.request(TO_WORKER.memory); }
 
   request(type) {
     const id = this.nextId++;

@@ -8,17 +8,14 @@
 
 import { $ } from './dom.js';
 
-/** burn's Config enums as serde writes them. */
-const LIKELIHOODS = {
-  bernoulli: () => 'Bernoulli',
-  gaussian: (sigma) => ({ Gaussian: { sigma } }),
-  'gaussian-learned': () => 'GaussianLearned',
-};
-
-/** What the page trains when nothing else is asked for: what the shipped models were trained as. */
+/**
+ * What the page trains when nothing else is asked for: what the shipped models were trained as.
+ * The shape is the wasm's own (`TrainingSettings` in src/web/options.rs): the trainer reports
+ * these and takes them back as they are.
+ */
 export const DEFAULT_SETTINGS = Object.freeze({
-  model: { latentSize: 20, likelihood: 'Bernoulli', covariance: 'Diagonal', architecture: 'Mlp' },
-  objective: { samples: 1, beta: 1, warmup_steps: 0 },
+  model: { latentSize: 20, likelihood: { kind: 'bernoulli' }, covariance: 'Diagonal', architecture: 'Mlp' },
+  objective: { samples: 1, beta: 1, warmupSteps: 0 },
   optimizer: { learningRate: 1e-3, batchSize: 128 },
 });
 
@@ -27,12 +24,12 @@ export function isDefault(settings) {
   const { model, objective } = settings;
   const d = DEFAULT_SETTINGS;
   return (
-    model.likelihood === d.model.likelihood &&
+    model.likelihood.kind === d.model.likelihood.kind &&
     model.covariance === d.model.covariance &&
     model.architecture === d.model.architecture &&
     objective.samples === d.objective.samples &&
     objective.beta === d.objective.beta &&
-    objective.warmup_steps === d.objective.warmup_steps
+    objective.warmupSteps === d.objective.warmupSteps
   );
 }
 
@@ -112,14 +109,14 @@ export class SettingsPanel {
     return {
       model: {
         latentSize: numberIn(i.latentSize, l.latentSize, 'The latent size', true),
-        likelihood: LIKELIHOODS[i.likelihood.value](sigma),
+        likelihood: i.likelihood.value === 'gaussian' ? { kind: 'gaussian', sigma } : { kind: i.likelihood.value },
         covariance: i.covariance.value,
         architecture: i.architecture.value,
       },
       objective: {
         samples: numberIn(i.samples, l.samples, 'Monte-Carlo samples', true),
         beta: numberIn(i.beta, l.beta, 'β'),
-        warmup_steps: Math.round(numberIn(i.warmup, l.warmupSteps, 'KL warm-up')),
+        warmupSteps: Math.round(numberIn(i.warmup, l.warmupSteps, 'KL warm-up')),
       },
       optimizer: {
         learningRate: numberIn(i.learningRate, l.learningRate, 'The learning rate'),
@@ -154,37 +151,19 @@ export class SettingsPanel {
     if (restarts) this.actions.restart(next);
   }
 
-  /** Reflects the model being trained: `config` is the trainer's (burn's field names). */
-  showConfig(config) {
-    this.show({
-      model: {
-        latentSize: config.model.latent_size,
-        likelihood: config.model.likelihood,
-        covariance: config.model.covariance,
-        architecture: config.model.architecture,
-      },
-      objective: { ...config.objective },
-      optimizer: { learningRate: config.learning_rate, batchSize: config.batch_size },
-    });
-  }
-
+  /** Reflects `settings`: the model being trained, as its trainer reports it, or the last accepted. */
   show(settings) {
     this.current = structuredClone(settings);
     const { model, objective } = settings;
     const i = this.inputs;
     i.latentSize.value = String(model.latentSize);
-    if (model.likelihood?.Gaussian) {
-      i.likelihood.value = 'gaussian';
-      i.sigma.value = String(model.likelihood.Gaussian.sigma);
-    } else {
-      i.likelihood.value = model.likelihood === 'GaussianLearned' ? 'gaussian-learned' : 'bernoulli';
-      i.sigma.value = this.validSigma;
-    }
+    i.likelihood.value = model.likelihood.kind;
+    i.sigma.value = model.likelihood.kind === 'gaussian' ? String(model.likelihood.sigma) : this.validSigma;
     i.covariance.value = model.covariance;
     i.architecture.value = model.architecture;
     i.samples.value = String(objective.samples);
     i.beta.value = String(objective.beta);
-    i.warmup.value = String(objective.warmup_steps);
+    i.warmup.value = String(objective.warmupSteps);
     i.learningRate.value = String(settings.optimizer.learningRate);
     i.batchSize.value = String(settings.optimizer.batchSize);
     this.showSamples();
@@ -207,9 +186,11 @@ export class SettingsPanel {
 /** A one-line description of the model being trained, for the figures. */
 export function describeSettings(settings) {
   const { model, objective } = settings;
-  const likelihood = model.likelihood?.Gaussian
-    ? `Gaussian σ=${model.likelihood.Gaussian.sigma}`
-    : model.likelihood === 'GaussianLearned' ? 'Gaussian, learned σ' : 'Bernoulli';
+  const likelihood = {
+    bernoulli: 'Bernoulli',
+    gaussian: `Gaussian σ=${model.likelihood.sigma}`,
+    'gaussian-learned': 'Gaussian, learned σ',
+  }[model.likelihood.kind];
   const parts = [
     `latent ${model.latentSize}`,
     likelihood,
@@ -218,7 +199,7 @@ export function describeSettings(settings) {
     `L=${objective.samples}`,
     `β=${objective.beta}`,
   ];
-  if (objective.warmup_steps) parts.push(`warm-up ${objective.warmup_steps} steps`);
+  if (objective.warmupSteps) parts.push(`warm-up ${objective.warmupSteps} steps`);
   if (settings.optimizer) parts.push(`Adam lr=${settings.optimizer.learningRate}`, `batch ${settings.optimizer.batchSize}`);
   return parts.join(' · ');
 }

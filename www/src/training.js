@@ -2,6 +2,7 @@
 // the step, epoch, speed, progress and active-unit read-outs.
 
 import { $ } from './dom.js';
+import { publishState } from './test-hooks.js';
 
 export class TrainingControls {
   /**
@@ -14,6 +15,8 @@ export class TrainingControls {
     this.backend = $('backend');
     /** Whether the model was trained in this tab (or restored from its autosave). */
     this.trained = false;
+    /** What the page shows: see `setState`. */
+    this.state = null;
     this.buttons.train.addEventListener('click', () => {
       this.setState('starting');
       actions.train();
@@ -33,6 +36,12 @@ export class TrainingControls {
     });
   }
 
+  /** Another model took over: it was not trained here, and its figures wait for its reports. */
+  forgetModel() {
+    this.trained = false;
+    for (const id of ['fig-heldout', 'fig-gap', 'fig-active']) $(id).textContent = '–';
+  }
+
   /** Asks before the model trained in this tab is replaced (export it first to keep it). */
   confirmReplace() {
     return !this.trained || confirm('Replace the model trained here? Export it first to keep it.');
@@ -44,7 +53,8 @@ export class TrainingControls {
    * @param {'starting' | 'pausing' | 'switching' | 'ready' | 'training' | 'paused'} state
    */
   setState(state) {
-    document.body.dataset.state = state;
+    this.state = state;
+    publishState(state);
     const busy = state === 'starting' || state === 'pausing' || state === 'switching';
     this.buttons.train.disabled = busy || state === 'training';
     this.buttons.pause.disabled = state !== 'training';

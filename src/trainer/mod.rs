@@ -1,6 +1,6 @@
 //! The training loop, written by hand because burn-train's `Learner` does not run in a browser:
 //! Adam, mini-batches drawn from a device-resident copy of the training split, and the objective
-//! of [`Objective`]. Figures are accumulated on the device and read back only when asked for, with
+//! of [`crate::objective::Objective`]. Figures are accumulated on the device and read back only when asked for, with
 //! async reads, since a sync read on WebGPU in a browser panics.
 
 use burn::module::{Module, ModuleVisitor, Param};
@@ -9,86 +9,20 @@ use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use serde::{Deserialize, Serialize};
+
+mod config;
+mod stats;
+
+pub use config::TrainerConfig;
+pub use stats::{Divergence, StepStats};
 
 use crate::data::MnistSplit;
 use crate::device::read_scalars;
 use crate::evaluation::{self, GapReport, HeldoutReport};
-use crate::model::{Vae, VaeConfig};
-use crate::objective::{ElboStats, Objective, elbo_terms};
-use crate::optimizer_settings::OptimizerSettings;
+use crate::model::Vae;
+use crate::objective::{ElboStats, elbo_terms};
 use crate::progress::{MAX_SAFE_INTEGER, Progress};
 use crate::weights::{self, Precision, Weights};
-
-/// Hyper-parameters of a training run.
-#[derive(Config, Debug, PartialEq)]
-pub struct TrainerConfig {
-    pub model: VaeConfig,
-    #[config(default = "Objective::new()")]
-    pub objective: Objective,
-    #[config(default = 1e-3)]
-    pub learning_rate: f64,
-    #[config(default = 128)]
-    pub batch_size: usize,
-}
-
-impl TrainerConfig {
-    pub fn validate(&self) -> Result<(), String> {
-        self.model.validate()?;
-        self.objective.validate()?;
-        self.optimizer().validate()
-    }
-
-    /// The run a weights file describes: its model, and its objective, learning rate and batch
-    /// size where it records them (the defaults where it does not), for carrying on training it.
-    pub fn for_weights(weights: &Weights) -> Self {
-        let mut config = Self::new(weights.config.clone());
-        if let Some(objective) = &weights.objective {
-            config.objective = objective.clone();
-        }
-        if let Some(optimizer) = weights.optimizer {
-            config.learning_rate = optimizer.learning_rate;
-            config.batch_size = optimizer.batch_size;
-        }
-        config
-    }
-
-    /// The learning rate and batch size, as a weights file carries them.
-    pub fn optimizer(&self) -> OptimizerSettings {
-        OptimizerSettings {
-            learning_rate: self.learning_rate,
-            batch_size: self.batch_size,
-        }
-    }
-}
-
-/// The outcome of [`Trainer::train_steps`].
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StepStats {
-    pub progress: Progress,
-    /// Steps in this call.
-    pub steps: usize,
-    /// Mean over those steps' batches: the running mean the page plots as "train".
-    pub train: ElboStats,
-    /// The KL weight of the last of those steps (β, or less during warm-up).
-    pub kl_weight: f64,
-    /// Set when these steps diverged: the model, the optimizer and `progress` are then back
-    /// at the last finite snapshot, and `train` holds the figures that were not finite.
-    pub divergence: Option<Divergence>,
-}
-
-/// A chunk of steps whose loss or weights stopped being finite numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Divergence {
-    /// The step count the chunk reached.
-    pub at_step: u64,
-    /// The step count of the snapshot training went back to.
-    pub rolled_back_to: u64,
-    /// Whether the weights themselves (and not only the loss) had become NaN or infinite.
-    pub weights_not_finite: bool,
-}
 
 /// Everything a training step changes but the random generator (rand's `StdRng` cannot be
 /// cloned; after a rollback the next draws simply differ), kept after each chunk that ended finite. burn's tensors

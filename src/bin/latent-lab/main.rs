@@ -13,12 +13,15 @@ use std::time::Instant;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use latent_lab::data::MnistSplit;
-use latent_lab::device::{self, BackendKind};
+use latent_lab::device;
 use latent_lab::evaluation::{estimate_gap, evaluate};
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
 use latent_lab::objective::{ElboStats, Objective};
 use latent_lab::trainer::{Trainer, TrainerConfig};
 use latent_lab::weights::{Precision, Weights};
+
+mod bench;
+use bench::{Backend, bench};
 
 #[derive(Parser)]
 #[command(version, about = "Train and evaluate latent-lab's VAE natively")]
@@ -119,14 +122,6 @@ enum LikelihoodArg {
     Gaussian,
     /// Gaussian with a learned σ.
     GaussianLearned,
-}
-
-#[derive(Clone, Copy, ValueEnum, Debug)]
-enum Backend {
-    /// burn's CPU backend (ndarray), on every core.
-    Cpu,
-    /// burn-wgpu on the machine's GPU (Vulkan, Metal or DX12).
-    Gpu,
 }
 
 fn main() -> ExitCode {
@@ -280,59 +275,5 @@ fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<
         "held out, {k} importance samples: −ELBO {:.2}, −log p(x) ≤ {:.2}, gap {:.2} nats",
         gap.negative_elbo, gap.negative_log_likelihood, gap.gap
     );
-    Ok(())
-}
-
-impl Backend {
-    fn kind(self) -> BackendKind {
-        match self {
-            Backend::Cpu => BackendKind::Cpu,
-            Backend::Gpu => BackendKind::Webgpu,
-        }
-    }
-}
-
-fn bench(
-    backends: &[Backend],
-    seconds: f64,
-    batch_size: usize,
-    architecture: Architecture,
-    data: &PathBuf,
-) -> Result<(), String> {
-    let data = load_data(data)?;
-    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all".into());
-    for &backend in backends {
-        let device = pollster::block_on(device::open(backend.kind()))?;
-        let model = VaeConfig::new().with_architecture(architecture);
-        let config = TrainerConfig::new(model).with_batch_size(batch_size);
-        let mut trainer = Trainer::new(config, &data, &device, 1, None)?;
-        // As the page trains: chunks of steps, each ending in one readback of the losses.
-        const CHUNK: usize = 10;
-        let started = Instant::now();
-        pollster::block_on(trainer.train_steps(1))?;
-        let first_step = started.elapsed().as_secs_f64();
-        let warm_up = Instant::now();
-        while warm_up.elapsed().as_secs_f64() < (seconds / 4.0).max(1.0) {
-            pollster::block_on(trainer.train_steps(CHUNK))?;
-        }
-        let measuring = Instant::now();
-        let mut steps = 0;
-        while measuring.elapsed().as_secs_f64() < seconds {
-            let stats = pollster::block_on(trainer.train_steps(CHUNK))?;
-            if !stats.train.is_finite() {
-                return Err(format!("training diverged on {backend:?}"));
-            }
-            steps += CHUNK;
-        }
-        let elapsed = measuring.elapsed().as_secs_f64();
-        println!(
-            "{:?} {:?} batch {batch_size} (threads: {threads}): first step {:.3} s, {:.1} steps/s, {:.0} images/s",
-            backend,
-            architecture,
-            first_step,
-            steps as f64 / elapsed,
-            (steps * batch_size) as f64 / elapsed
-        );
-    }
     Ok(())
 }

@@ -1,0 +1,29 @@
+//! Files small enough to mutate thousands of times: the parsers' test inputs, and the fuzzers'
+//! seeds (examples/write-fuzz-seeds.rs writes them from here).
+
+use latent_lab::data::{MAGIC, VERSION};
+use latent_lab::device::cpu_device;
+use latent_lab::model::VaeConfig;
+use latent_lab::weights::{self, Precision};
+
+/// A weights file of hidden size 1 and latent size 1 (14 KB).
+pub fn small_weights() -> Vec<u8> {
+    let model = VaeConfig::new()
+        .with_hidden_size(1)
+        .with_latent_size(1)
+        .init(&cpu_device());
+    pollster::block_on(weights::export(&model, None, None, None, Precision::F32)).unwrap()
+}
+
+/// A valid dataset of `count` 3×2 images, the first `train` for training.
+pub fn small_dataset(count: u32, train: u32) -> Vec<u8> {
+    let mut bytes = MAGIC.to_vec();
+    for v in [VERSION, count, train] {
+        bytes.extend(v.to_le_bytes());
+    }
+    bytes.extend(3u16.to_le_bytes());
+    bytes.extend(2u16.to_le_bytes());
+    bytes.extend((0..count).map(|i| (i % 10) as u8));
+    bytes.extend((0..count * 6).map(|i| (i * 37) as u8));
+    bytes
+}

@@ -1,0 +1,240 @@
+// What the page does with the training worker's events, and the state they leave: which backend
+// trains and how fast, the notes waiting for a model being loaded, and the recovery from a lost
+// device or a crashed worker. The worker's model reaches the screen here: each new model and
+// each new set of weights replaces the viewer, and the plots, figures and views follow.
+
+import { Viewer } from '../../pkg/latent_lab.js';
+import { $, attempt, showError, showStatus } from './dom.js';
+import { describeBackend, rememberRace } from './gpu.js';
+import { epochOf } from './plot.js';
+import { TrainingSession } from './session.js';
+import { describeSettings } from './settings.js';
+import { publishBackend, publishModel, publishRecoveries, publishWeightsStep } from './test-hooks.js';
+
+export class TrainingEvents {
+  /**
+   * Starts the training worker (a TrainingSession whose events are this object's methods).
+   * @param {{module: WebAssembly.Module, start: object, startWeights: Uint8Array, gpu: object,
+   *          modelView: import('./model-view.js').ModelView, plots: {plot: object,
+   *          gapPlot: object, units: object}, views: object, keeper: object, controls: object,
+   *          settings: object, files: object}} page the session's start options
+   *   (TrainingSession's `start`), the weights the page opened with, WebGPU's support, and the
+   *   parts of the page that show the model being trained
+   */
+  constructor({ module, start, startWeights, gpu, modelView, plots, views, keeper, controls, settings, files }) {
+    this.startWeights = startWeights;
+    this.gpu = gpu;
+    this.modelView = modelView;
+    this.plot = plots.plot;
+    this.gapPlot = plots.gapPlot;
+    this.units = plots.units;
+    this.views = views;
+    this.keeper = keeper;
+    this.controls = controls;
+    this.settings = settings;
+    this.files = files;
+    /** The backend training now, `{kind, label}`, from the worker's last status. */
+    this.trainingOn = null;
+    /** Chunks of steps since training moved to that backend. */
+    this.stepsOnBackend = 0;
+    this.secondsPerStep = 0;
+    /**
+     * Load commands on their way: `seq → {note, viewer?}`, the note to show when the command
+     * brings its model, and the viewer the page already built of the file while checking it.
+     */
+    this.loading = new Map();
+    /** Recoveries started since the worker last answered: a second starts from the model the page opened with. */
+    this.unansweredRecoveries = 0;
+    /** New workers started after a crash or a lost device. */
+    this.recoveries = 0;
+    /** When the first and the latest chunk of steps ended, and how many chunks there were: for
+     * the benchmark and the tests. Two entries, not a log, because a tab may train for hours. */
+    this.stepLog = { count: 0, first: null, last: null };
+    this.session = new TrainingSession(module, start, this);
+  }
+
+  /**
+   * Trains the model of a weights file from now on, saying `note` once it is loaded. Checked
+   * here first, so a bad file changes nothing, not even the training state; the worker checks
+   * it again and takes it all or not at all, and only its `started` changes the page. The
+   * viewer built by the check is the one shown then: the file is parsed once on each thread.
+   */
+  loadModel(bytes, what, note) {
+    const candidate = attempt(what, () => new Viewer(bytes));
+    if (!candidate) return;
+    if (!this.controls.confirmReplace()) {
+      candidate.free();
+      return;
+    }
+    this.controls.setState('switching');
+    this.load(bytes, note, candidate);
+  }
+
+  /** Sends the worker a weights file to train, with the note to show once its model arrives. */
+  load(bytes, note, viewer = undefined) {
+    this.loading.set(this.session.load(bytes), { note, viewer });
+  }
+
+  /** Forgets the loads on their way, freeing the viewers built for them. */
+  forgetLoading() {
+    for (const { viewer } of this.loading.values()) viewer?.free();
+    this.loading.clear();
+  }
+
+  /** Puts a model (its viewer, weights file and progress) on screen: sliders, drawing, views. */
+  showModel(next, bytes, progress) {
+    this.modelView.replaceViewer(next);
+    this.keeper.weightsShown(bytes, progress, this.controls.trained);
+    publishWeightsStep(progress.step);
+    this.controls.showProgress(progress);
+    this.views.modelChanged(next.latentSize);
+  }
+
+  showTrainingStatus() {
+    const training = this.controls.state === 'training';
+    const compiling = training && this.trainingOn.kind === 'webgpu' && !this.stepsOnBackend;
+    showStatus(`Training on ${this.trainingOn.label}. ${training ? 'Training…' : 'Press Train to start.'}${compiling ? ' The first WebGPU step compiles its shaders and can take several seconds.' : ''}`);
+  }
+
+  /** The worker's model changed: `reason` says why (load, reset, backend, optimizer, race). */
+  started(reason, model, seq) {
+    // Everything about the new model changes together: it was built and read in full
+    // before the worker announced it.
+    const loaded = this.loading.get(seq);
+    this.loading.delete(seq);
+    const next = loaded?.viewer ?? attempt('Showing the new model', () => new Viewer(model.weights));
+    if (!next) return;
+    if (reason === 'load' || reason === 'reset') {
+      this.plot.clear();
+      this.gapPlot.clear();
+      this.units.clear();
+      this.controls.forgetModel();
+      this.views.forgetModel();
+    }
+    // An imported or shipped model is kept once it arrives; after a reset, once trained.
+    if (reason === 'load') this.keeper.changed();
+    if (loaded) $('model-note').textContent = loaded.note;
+    // Not after a race ('race'), whose note is the backend's: it runs at the first Train in
+    // the tab, before any step, so no Adam moments were lost in the move.
+    if (reason === 'backend' || reason === 'optimizer') {
+      // burn's Adam state lives on the trainer's device and is not in the weights file.
+      const what = reason === 'backend' ? `Training moved to ${model.backend.label}` : 'New learning rate or batch size';
+      $('model-note').textContent = `${what}: the weights and the step count carry over; Adam's moment estimates start again from zero, so the next few steps move further than usual.`;
+    }
+    const { settings } = this;
+    settings.show(model.settings);
+    this.session.optimizer = settings.current.optimizer;
+    $('model-description').textContent = describeSettings(settings.current);
+    publishModel(settings.current);
+    this.showModel(next, model.weights, model.progress);
+  }
+
+  status(state, info) {
+    // This status answers every command sent: a load that brought no model was refused.
+    this.forgetLoading();
+    this.unansweredRecoveries = 0;
+    this.controls.setState(state);
+    this.controls.showBackend(info.kind, info.label, this.gpu.available);
+    this.files.setEnabled(true);
+    $('backend-note').textContent = describeBackend(this.gpu, info.kind);
+    publishBackend(info.kind);
+    if (this.trainingOn?.kind !== info.kind) this.stepsOnBackend = 0;
+    this.trainingOn = info;
+    this.showTrainingStatus();
+    if (state === 'paused') this.keeper.saveNow();
+  }
+
+  raced(race) {
+    rememberRace(race);
+    $('backend-note').textContent = describeBackend(this.gpu, race.chosen);
+  }
+
+  steps(stats, stepsPerSecond) {
+    const log = this.stepLog;
+    log.last = { at: performance.now(), step: stats.progress.step };
+    log.first ??= log.last;
+    log.count++;
+    if (++this.stepsOnBackend === 1) this.showTrainingStatus();
+    this.secondsPerStep = 1 / stepsPerSecond;
+    this.controls.showSteps(stats.progress, stepsPerSecond);
+    this.plot.add('train', epochOf(stats.progress), stats.train);
+    this.keeper.changed();
+  }
+
+  heldout(progress, report) {
+    this.controls.showHeldout(report.elbo, report.activeUnits, report.unitVariances.length);
+    this.plot.add('heldout', epochOf(progress), report.elbo);
+    this.units.show(report.unitVariances);
+    this.views.showReport(report, report.unitVariances.length);
+  }
+
+  gap(progress, report) {
+    this.controls.showGap(report);
+    this.gapPlot.add(epochOf(progress), report);
+  }
+
+  weights(bytes, progress) {
+    const next = attempt('Loading the trained weights', () => new Viewer(bytes));
+    if (next) this.showModel(next, bytes, progress);
+  }
+
+  diverged(divergence, progress) {
+    // The worker is back at its last finite snapshot: so are the plots.
+    this.truncatePlots(progress);
+    const what = divergence.weightsNotFinite ? 'the weights' : 'the loss';
+    showError(
+      `Training diverged at step ${divergence.atStep.toLocaleString('en')}: ${what} became NaN or infinite. ` +
+        `Rolled back to step ${divergence.rolledBackTo.toLocaleString('en')}, the last finite snapshot, and paused. ` +
+        `Lower the learning rate (now ${this.settings.current.optimizer.learningRate}) and press Train.`,
+    );
+  }
+
+  deviceLost(message, wasTraining) {
+    // The worker's wasm and its device are gone; a new worker gets a new device and
+    // carries on from the last weights the page received, with the plot up to them.
+    const step = this.recover(this.trainingOn?.kind ?? 'webgpu', wasTraining);
+    showError(`The GPU device was lost (${message}). Training restarted on a new device from step ${step.toLocaleString('en')}, with the weights the page last had.`);
+  }
+
+  crashed(message, wasTraining) {
+    // Whatever the worker was doing is lost, the model it held included: a new worker
+    // starts from the last weights the page received. Training is not resumed, since the
+    // same settings would likely crash it again.
+    const importLost = this.loading.size > 0;
+    const step = this.recover(this.trainingOn?.kind ?? 'cpu', false);
+    const outOfMemory = /memory|unreachable/i.test(message);
+    showError(
+      `The training worker crashed${outOfMemory ? ', most likely out of memory' : ''} (${message}). ` +
+        `The page started a new one from step ${step.toLocaleString('en')}, with the weights it last had` +
+        `${importLost ? '; the file being imported was not loaded' : ''}. ` +
+        (wasTraining && outOfMemory ? 'Lower the batch size or the samples L, then press Train to go on.' : 'Press Train to go on.'),
+    );
+  }
+
+  error(message) {
+    showError(message);
+  }
+
+  /**
+   * Replaces the worker with a new one on `backend` from the last weights the page has, with the
+   * plot cut back to them; a worker that fails again before answering starts from the model the
+   * page opened with instead, in case those weights are what makes it fail.
+   * @returns {number} the step it restarts from
+   */
+  recover(backend, train) {
+    const opened = { bytes: this.startWeights, progress: null };
+    const from = this.unansweredRecoveries++ > 0 ? opened : (this.keeper.latest ?? opened);
+    if (from.progress) this.truncatePlots(from.progress);
+    this.forgetLoading();
+    this.controls.setState('switching');
+    this.session.restart(from.bytes, backend, train);
+    publishRecoveries(++this.recoveries);
+    return from.progress?.step ?? 0;
+  }
+
+  /** Drops the plotted points after `progress`: the model went back there. */
+  truncatePlots(progress) {
+    this.plot.truncate(epochOf(progress));
+    this.gapPlot.truncate(epochOf(progress));
+  }
+}

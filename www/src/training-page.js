@@ -1,0 +1,147 @@
+// The training panel and what it asks of the training worker: the model and objective settings,
+// Train / Pause / Train from scratch and the backend, and the weights files in and out. The
+// worker's answers are TrainingEvents' (training-events.js).
+
+import { checkTrainingSettings, settingLimits } from '../../pkg/latent_lab.js';
+import { $, showError, showStatus } from './dom.js';
+import { WeightsFiles } from './files.js';
+import { backendsToRace, chooseBackend } from './gpu.js';
+import { SHIPPED_LATENT_SIZES, loadShippedModel } from './loader.js';
+import { DEFAULT_SETTINGS, SettingsPanel, describeSettings, isDefault } from './settings.js';
+import { TrainingControls } from './training.js';
+import { TrainingEvents } from './training-events.js';
+
+export class TrainingPage {
+  /**
+   * Builds the panel, then starts the worker from the model on screen. The panel's parts are
+   * built before what uses them; their actions are this object's methods, which a part calls
+   * only on the person's input, never while it is being built.
+   * @param {{module: WebAssembly.Module, dataset: Uint8Array, trainingImageCount: number,
+   *          gpu: object, budgets: object, startWeights: Uint8Array, restored?: object,
+   *          modelView: import('./model-view.js').ModelView, plots: object, views: object,
+   *          keeper: import('./keeper.js').ModelKeeper}} page the compiled wasm, the dataset
+   *   and its number of training images, WebGPU's support and the memory budgets by backend,
+   *   the weights the page opened with and the autosave they came from (if any), and the parts
+   *   of the page that show the model
+   */
+  constructor({ module, dataset, trainingImageCount, gpu, budgets, startWeights, restored, modelView, plots, views, keeper }) {
+    this.gpu = gpu;
+    this.budgets = budgets;
+    this.trainingImageCount = trainingImageCount;
+    this.modelView = modelView;
+    this.keeper = keeper;
+    this.settings = new SettingsPanel(
+      {
+        restart: (next) => this.restart(next),
+        optimizer: (optimizer, rebuild) => this.setOptimizer(optimizer, rebuild),
+        gapK: (k) => this.session.setGapK(k),
+        confirmReplace: () => this.controls.confirmReplace(),
+        check: (settings) => this.check(settings),
+        error: showError,
+      },
+      settingLimits(),
+    );
+    this.controls = new TrainingControls({
+      train: () => this.train(),
+      pause: () => this.pause(),
+      reset: () => this.reset(this.settings.current),
+      switchBackend: (kind) => this.session.switchBackend(kind),
+      busy: (busy) => this.settings.setEnabled(!busy),
+    });
+    this.files = new WeightsFiles({
+      exportWeights: () => this.exportWeights(),
+      importWeights: (bytes, name) => this.loadModel(bytes, `Importing ${name}`, `Loaded ${name}.`),
+      error: showError,
+    });
+    this.settings.show(DEFAULT_SETTINGS);
+    this.controls.setState('starting');
+    this.controls.trained = Boolean(restored);
+    const lastHeldout = restored?.history.heldout.at(-1);
+    if (lastHeldout) this.controls.showHeldout(lastHeldout);
+    const lastGap = restored?.history.gap?.at(-1);
+    if (lastGap) this.controls.showGap(lastGap);
+
+    const start = {
+      dataset,
+      backend: chooseBackend(gpu),
+      weights: startWeights,
+      evaluate: !restored,
+      gapK: this.settings.gapK(),
+      optimizer: this.settings.current.optimizer,
+      memoryBudgets: budgets,
+    };
+    const { controls, settings, files } = this;
+    this.events = new TrainingEvents({ module, start, startWeights, gpu, modelView, plots, views, keeper, controls, settings, files });
+    this.session = this.events.session;
+  }
+
+  /** Trains the model of a weights file from now on (see TrainingEvents.loadModel). */
+  loadModel(bytes, what, note) {
+    this.events.loadModel(bytes, what, note);
+  }
+
+  /** Train: at the first in a tab with WebGPU, times both backends and trains on the faster. */
+  train() {
+    $('alert').hidden = true;
+    const backends = backendsToRace(this.gpu);
+    if (!backends) return this.session.train();
+    this.controls.setState('switching');
+    showStatus('Timing a few training steps on WebGPU and on the CPU, to train on the faster (the first WebGPU step compiles its shaders)…');
+    return this.session.race(backends);
+  }
+
+  pause() {
+    this.session.pause();
+    // A chunk is at least one step, and one step of a large model can take many seconds.
+    const { secondsPerStep, trainingOn } = this.events;
+    if (secondsPerStep > 1) showStatus(`Pausing after the step under way: one step takes about ${Math.round(secondsPerStep)} s on ${trainingOn.label}.`);
+  }
+
+  /** Fresh weights as `settings` ask, training at once when `train`. */
+  async reset(settings, train = false) {
+    await this.keeper.forget();
+    $('model-note').textContent = `Training from fresh weights: ${describeSettings(settings)}.`;
+    this.session.reset(settings, train);
+  }
+
+  /**
+   * New model or objective settings: the shipped models' settings with a shipped latent size
+   * load that model; anything else trains from fresh weights at once.
+   */
+  async restart(next) {
+    const size = next.model.latentSize;
+    this.controls.setState('switching');
+    if (isDefault(next) && SHIPPED_LATENT_SIZES.includes(size)) {
+      try {
+        this.events.load(await loadShippedModel(size), `The shipped model with latent size ${size}.`);
+        return undefined;
+      } catch (e) {
+        showError(`The shipped model with latent size ${size} could not be read (${e.message}); training one from fresh weights instead.`);
+      }
+    }
+    return this.reset(next, true);
+  }
+
+  /** New learning rate or batch size; with `rebuild`, the model being trained goes on under them. */
+  setOptimizer(optimizer, rebuild) {
+    if (rebuild) this.controls.setState('switching');
+    this.session.setOptimizer(optimizer, rebuild);
+  }
+
+  /**
+   * Refuses, before anything changes, settings whose training step would not fit in memory on
+   * the backend training now (the worker checks again when it builds the trainer).
+   */
+  check({ model, objective, optimizer }) {
+    const backend = this.events.trainingOn?.kind ?? chooseBackend(this.gpu);
+    const options = { backend, model, objective, optimizer, memoryBudget: this.budgets[backend] };
+    checkTrainingSettings(options, this.trainingImageCount);
+  }
+
+  /** @returns {Promise<{bytes: Uint8Array, name: string}>} the exact current weights, to download */
+  async exportWeights() {
+    const bytes = await this.session.exportWeights();
+    if (!bytes) throw new Error('training restarted before the weights could be read; export again');
+    return { bytes, name: `latent-lab-latent${this.modelView.latentSize}-step${this.keeper.latest?.progress.step ?? 0}.bpk` };
+  }
+}

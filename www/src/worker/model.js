@@ -1,0 +1,145 @@
+// The model being trained in the worker: its trainer, the settings every new trainer is built
+// with, its chunks of training steps and the work beside them that the page sees (held-out
+// reports, gap estimates, weights for the viewer).
+
+import init, { TrainerHandle } from '../../../pkg/latent_lab.js';
+import { FROM_WORKER, post } from '../protocol.js';
+import { BudgetScheduler } from './scheduler.js';
+
+/** A chunk of steps between readbacks lasts about this long, so Pause answers quickly. */
+const CHUNK_TARGET_MS = 100;
+/** Held-out digits for the gap: fewer as k grows, so one estimate costs about the same. */
+const gapDigits = (k) => Math.max(16, Math.min(100, Math.floor(6400 / k)));
+
+export class Model {
+  constructor() {
+    /** @type {TrainerHandle | null} */
+    this.trainer = null;
+    /** The wasm instance's exports (its memory, for the memory report). */
+    this.wasm = null;
+    /** @type {Uint8Array | null} the training and held-out digits */
+    this.dataset = null;
+    /** @type {import('../protocol.js').Optimizer} kept across trainers */
+    this.optimizer = {};
+    /** @type {Record<string, import('../protocol.js').MemoryBudget>} by backend */
+    this.memoryBudgets = {};
+    /** What a reset builds: {model, objective} (protocol.js: Reset). */
+    this.fresh = null;
+    /** Importance samples of the gap estimate. */
+    this.gapK = 16;
+    /** Steps in the next chunk, sized to last about CHUNK_TARGET_MS. */
+    this.chunk = 1;
+    this.stepsPerSecond = null;
+    this.budget = new BudgetScheduler();
+  }
+
+  /** Starts the wasm and takes the page's first settings (protocol.js: Init). */
+  async init(message) {
+    this.wasm = await init({ module_or_path: message.module });
+    this.dataset = new Uint8Array(message.dataset);
+    this.gapK = message.gapK ?? this.gapK;
+    this.optimizer = message.optimizer ?? this.optimizer;
+    this.memoryBudgets = message.memoryBudgets ?? {};
+  }
+
+  /**
+   * A trainer on `backend` from `weights` (fresh ones when absent, as `settings.model` asks) with
+   * `settings` (`{model?, objective?, optimizer?}`, what the weights file does not bring), refused if a step would not fit that backend's
+   * memory budget. It is not the model's trainer until `start` makes it so.
+   * @returns {Promise<TrainerHandle>}
+   */
+  newTrainer(backend, settings, weights) {
+    return TrainerHandle.create({ backend, ...settings, memoryBudget: this.memoryBudgets[backend] }, this.dataset, weights);
+  }
+
+  /**
+   * Replaces the trainer with one on `backend` starting from `weights` (fresh ones as the last
+   * reset asked when absent). All or nothing: the new trainer is built and everything the page
+   * will show of it read first; only then is the old one freed and the new one announced (a
+   * `started` carrying `seq`), so a file that fails anywhere on the way leaves the model being
+   * trained, and the page, as they were.
+   * @param {string} reason what brought it, for the page
+   * @param {boolean} evaluateFirst whether to send its held-out report and gap at once
+   */
+  async start(reason, backend, weights, evaluateFirst, seq) {
+    // A weights file brings its own model, objective and optimizer settings; the page's optimizer
+    // settings apply to fresh weights and to a rebuild of the same weights under new ones.
+    const ownSettings = reason === 'init' || reason === 'load';
+    const options = { ...(weights ? {} : this.fresh), ...(ownSettings ? {} : { optimizer: this.optimizer }) };
+    let next;
+    try {
+      next = await this.newTrainer(backend, options, weights);
+    } catch (e) {
+      // Only a device that will not start falls back to the CPU; bad settings are refused.
+      if (backend !== 'webgpu' || e?.kind !== 'no-webgpu') throw e;
+      post({ type: FROM_WORKER.error, message: `WebGPU could not start (${e.message}); training on the CPU instead.` });
+      next = await this.newTrainer('cpu', options, weights);
+    }
+    let announced;
+    try {
+      const settings = next.settings();
+      const progress = next.progress();
+      const bytes = await next.exportWeights();
+      announced = { type: FROM_WORKER.started, reason, settings, progress, weights: bytes, backend: next.backend(), seq };
+    } catch (e) {
+      next.free();
+      throw e;
+    }
+    this.trainer?.free();
+    this.trainer = next;
+    this.optimizer = announced.settings.optimizer;
+    post(announced, [announced.weights.buffer]);
+    this.chunk = 1;
+    this.stepsPerSecond = null;
+    this.budget.reset(announced.progress.imagesSeen);
+    if (evaluateFirst) {
+      await this.evaluate();
+      await this.estimateGap();
+    }
+  }
+
+  /**
+   * Trains one chunk of steps and reports it, then does whatever work beside training is due.
+   * @returns {Promise<{divergence?: object, progress: import('../protocol.js').Progress}>} the
+   *   chunk's stats; with a divergence, the trainer is back at its last finite snapshot and
+   *   nothing was reported
+   */
+  async trainChunk() {
+    const started = performance.now();
+    const stats = await this.trainer.trainSteps(this.chunk);
+    const elapsed = Math.max(1, performance.now() - started);
+    this.budget.trained(elapsed);
+    const rate = (1000 * stats.steps) / elapsed;
+    this.stepsPerSecond = this.stepsPerSecond == null ? rate : 0.8 * this.stepsPerSecond + 0.2 * rate;
+    this.chunk = Math.max(1, Math.min(32, Math.round((this.chunk * CHUNK_TARGET_MS) / elapsed)));
+    if (stats.divergence) return stats;
+    post({ type: FROM_WORKER.steps, stats, stepsPerSecond: this.stepsPerSecond });
+    const images = stats.progress.imagesSeen;
+    if (this.budget.due('heldout', images)) {
+      await this.budget.run('heldout', () => this.evaluate(), images);
+      if (this.budget.due('gap', images)) await this.estimateGap();
+    }
+    if (this.budget.due('weights', images)) await this.budget.run('weights', () => this.sendWeights());
+    return stats;
+  }
+
+  async evaluate() {
+    const report = await this.trainer.evaluate();
+    post({ type: FROM_WORKER.heldout, progress: this.trainer.progress(), report });
+  }
+
+  /** The ELBO against the importance-weighted bound with k samples, on a few held-out digits. */
+  async estimateGap() {
+    let report;
+    await this.budget.run('gap', async () => {
+      report = await this.trainer.estimateGap(this.gapK, gapDigits(this.gapK));
+    });
+    post({ type: FROM_WORKER.gap, progress: this.trainer.progress(), report });
+  }
+
+  async sendWeights() {
+    const bytes = await this.trainer.exportWeights();
+    this.budget.ran('weights');
+    post({ type: FROM_WORKER.weights, bytes, progress: this.trainer.progress() }, [bytes.buffer]);
+  }
+}
