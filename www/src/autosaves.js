@@ -40,13 +40,13 @@ export class OtherAutosaves {
     text.textContent = `${step}saved ${timeOf(slot.savedAt)}, ${slot.live ? 'its tab is open' : 'its tab is closed'} `;
     const open = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Open a copy' });
     open.addEventListener('click', async () => {
-      const session = await this.autosave.read(slot.id).catch(() => undefined);
-      if (!session) {
+      const saved = await this.autosave.read(slot.id).catch(() => undefined);
+      if (!saved) {
         this.actions.error('That autosave is gone: its tab discarded or replaced it.');
         this.refresh();
         return;
       }
-      this.actions.open(session.weights, `A copy of the model autosaved ${timeOf(session.savedAt)} in another tab; training here never changes that tab's model.`);
+      this.actions.open(saved.weights, `A copy of the model autosaved ${timeOf(saved.savedAt)} in another tab; training here never changes that tab's model.`);
     });
     li.append(text, open);
     if (!slot.live) {

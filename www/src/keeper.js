@@ -12,7 +12,7 @@ import { publishSavedStep } from './test-hooks.js';
 const AUTOSAVE_MS = 3000;
 
 /**
- * This tab's autosave and the session it starts from (or the Error reading it), or null with
+ * This tab's autosave and the saved model it starts from (or the Error reading it), or null with
  * the reason where the browser gives the page no storage.
  * @returns {Promise<{autosave: Autosave | null, saved?: object | Error, problem?: string}>}
  */
@@ -27,7 +27,7 @@ export async function openAutosave() {
   return { autosave, saved: await autosave.restorable().catch((e) => e) };
 }
 
-/** The autosaved session, if it still loads; a damaged one is reported and set aside. */
+/** The autosaved model, if it still loads; a damaged one is reported and set aside. */
 export function restorable(saved) {
   if (!saved) return undefined;
   try {

@@ -18,27 +18,27 @@ const LEGACY_KEY = 'latent-lab/session/v1';
 const LOCK = 'latent-lab/tab/';
 
 /**
- * A session as the page uses it; in storage its weights are a Blob (older versions stored the
- * Uint8Array itself, still read).
+ * A saved model (its weights, plot history and time) as the page uses it; in storage its weights
+ * are a Blob (older versions stored the Uint8Array itself, still read).
  * @typedef {{
  *   weights: Uint8Array,
  *   history: {train: object[], heldout: object[], gap?: object[]},
  *   savedAt: number,
  *   step?: number,
- * }} SavedSession
+ * }} SavedModel
  * @typedef {{id: string, savedAt: number, step: number | null, live: boolean}} SlotSummary
  */
 
-const isSession = (s) => s && (s.weights instanceof Uint8Array || s.weights instanceof Blob) && s.history && Number.isFinite(s.savedAt);
+const isSavedModel = (s) => s && (s.weights instanceof Uint8Array || s.weights instanceof Blob) && s.history && Number.isFinite(s.savedAt);
 
 /**
- * The stored session with its weights read into memory.
- * @returns {Promise<SavedSession>}
+ * The stored model with its weights read into memory.
+ * @returns {Promise<SavedModel>}
  */
-async function inMemory(session) {
-  if (!(session.weights instanceof Blob)) return session;
+async function inMemory(saved) {
+  if (!(saved.weights instanceof Blob)) return saved;
   try {
-    return { ...session, weights: new Uint8Array(await session.weights.arrayBuffer()) };
+    return { ...saved, weights: new Uint8Array(await saved.weights.arrayBuffer()) };
   } catch (e) {
     throw new Error(`its weights could not be read back from storage (${e.message})`);
   }
@@ -116,19 +116,19 @@ export class Autosave {
 
   async adoptLegacy() {
     const legacy = await get(LEGACY_KEY);
-    if (!isSession(legacy)) return;
+    if (!isSavedModel(legacy)) return;
     await set(SLOT + newId(), legacy);
     await del(LEGACY_KEY);
   }
 
   /**
-   * The session this tab starts from: its own slot (a reload), else the most recent slot of any
+   * The saved model this tab starts from: its own slot (a reload), else the most recent slot of any
    * tab: adopted when its tab is gone, copied when it is open.
-   * @returns {Promise<SavedSession | undefined>}
+   * @returns {Promise<SavedModel | undefined>}
    */
   async restorable() {
     const own = await get(SLOT + this.id);
-    if (isSession(own)) {
+    if (isSavedModel(own)) {
       this.origin = 'own';
       return inMemory(own);
     }
@@ -136,20 +136,20 @@ export class Autosave {
     const slots = (await this.slots()).filter(([id]) => id !== this.id);
     const latest = slots.sort((a, b) => b[1].savedAt - a[1].savedAt)[0];
     if (!latest) return undefined;
-    const [id, session] = latest;
+    const [id, saved] = latest;
     if (live && !live.has(id) && (await holdLock(id))) {
       this.setId(id);
       this.origin = 'adopted';
     } else {
       this.origin = 'copied';
     }
-    return inMemory(session);
+    return inMemory(saved);
   }
 
-  /** @returns {Promise<Array<[string, SavedSession]>>} every valid slot */
+  /** @returns {Promise<Array<[string, SavedModel]>>} every valid slot */
   async slots() {
     const all = await entries();
-    return all.filter(([key, value]) => typeof key === 'string' && key.startsWith(SLOT) && isSession(value)).map(([key, value]) => [key.slice(SLOT.length), value]);
+    return all.filter(([key, value]) => typeof key === 'string' && key.startsWith(SLOT) && isSavedModel(value)).map(([key, value]) => [key.slice(SLOT.length), value]);
   }
 
   /** @returns {Promise<SlotSummary[]>} the other tabs' slots, most recent first */
@@ -161,18 +161,18 @@ export class Autosave {
       .sort((a, b) => b.savedAt - a.savedAt);
   }
 
-  /** @param {string} id @returns {Promise<SavedSession | undefined>} */
+  /** @param {string} id @returns {Promise<SavedModel | undefined>} */
   async read(id) {
-    const session = await get(SLOT + id);
-    return isSession(session) ? inMemory(session) : undefined;
+    const saved = await get(SLOT + id);
+    return isSavedModel(saved) ? inMemory(saved) : undefined;
   }
 
-  /** @param {SavedSession} session */
-  save(session) {
+  /** @param {SavedModel} saved */
+  save(saved) {
     // The weights as a Blob, which IndexedDB keeps beside the record: stored as the Uint8Array
     // itself, a 12 MB model was serialised on the main thread within the put, a 50 ms task every
     // autosave; listing the slots then also read every slot's weights.
-    return set(SLOT + this.id, { ...session, weights: new Blob([session.weights]) });
+    return set(SLOT + this.id, { ...saved, weights: new Blob([saved.weights]) });
   }
 
   /** Clears this tab's slot only. */
