@@ -18,6 +18,8 @@ use burn::prelude::*;
 
 pub const MAGIC: &[u8; 8] = b"LLMNIST\0";
 pub const VERSION: u32 = 1;
+/// Side of the square images: every model here is built for 28×28 digits.
+pub const SIDE: usize = 28;
 const HEADER_LEN: usize = 24;
 
 /// A set of 28×28 digits with their labels.
@@ -115,8 +117,12 @@ impl<'a> DatasetLayout<'a> {
         let count = u32_at(12) as usize;
         let train = u32_at(16) as usize;
         let (rows, cols) = (u16_at(20) as usize, u16_at(22) as usize);
-        if rows == 0 || cols == 0 {
-            return Err(format!("image size {rows}×{cols} is empty"));
+        // 28 × 28 exactly: 16 × 49 has as many pixels, but the convolutions and the views
+        // would read it as a different, scrambled image.
+        if (rows, cols) != (SIDE, SIDE) {
+            return Err(format!(
+                "images are {rows}×{cols}; only {SIDE}×{SIDE} is supported"
+            ));
         }
         if train == 0 || train >= count {
             return Err(format!(

@@ -6,7 +6,7 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use latent_lab::likelihood::{bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood};
 use latent_lab::model::VaeOutput;
-use latent_lab::objective::{importance_weighted_bound, log_importance_weights};
+use latent_lab::objective::{Objective, importance_weighted_bound, log_importance_weights};
 use latent_lab::posterior::{Posterior, kl_divergence, reparameterize};
 
 /// Mean and standard error of a sample.
@@ -18,12 +18,18 @@ fn mean_and_error(xs: &[f64]) -> (f64, f64) {
 }
 
 #[test]
-fn kl_is_zero_when_the_posterior_is_the_prior() {
+fn kl_of_a_diagonal_posterior_matches_a_hand_computed_value() {
+    // μ = (1, −2), σ² = (4, ¼): KL = ½[(1 + 4 − 1 − ln 4) + (4 + ¼ − 1 − ln ¼)] = ½ · 7.25, the
+    // logs cancelling. A formula that dropped μ², used σ for σ², or lost the ½ is off by nats;
+    // at the prior (μ = 0, σ = 1) all of those would still give 0.
     let device = common::device();
+    let row = |v: [f32; 2]| Tensor::<1>::from_floats(v, &device).reshape([1, 2]);
+    let posterior = Posterior::diagonal(row([1.0, -2.0]), row([4f32.ln(), 0.25f32.ln()]));
+    let kl = common::values(kl_divergence(&posterior))[0];
+    assert!((kl - 3.625).abs() < 1e-5, "{kl}");
     let zeros = Tensor::<2>::zeros([4, 20], &device);
-    let kl = common::values(kl_divergence(&Posterior::diagonal(zeros.clone(), zeros)));
-    assert_eq!(kl.len(), 4);
-    assert!(kl.iter().all(|&k| k == 0.0), "{kl:?}");
+    let at_prior = common::values(kl_divergence(&Posterior::diagonal(zeros.clone(), zeros)));
+    assert!(at_prior.iter().all(|&k| k == 0.0), "{at_prior:?}");
 }
 
 #[test]
@@ -327,26 +333,75 @@ fn importance_weighted_bound_is_a_stable_log_mean_exp() {
 }
 
 #[test]
-fn bernoulli_likelihood_is_exact_and_finite_at_extreme_logits() {
+fn bernoulli_likelihood_is_minus_the_log_of_a_product_of_probabilities() {
+    // Computed another way: p = 1/(1 + e^−ℓ) per pixel in f64, the product of p^x (1 − p)^(1−x)
+    // over a binary image, then its log; and for grey levels −Σ [x ln p + (1 − x) ln(1 − p)].
+    // A sign error, a swapped x and 1 − x, or a missing log term changes these by whole nats.
     let device = common::device();
-    let logits = [100.0f32, -100.0, 100.0, -100.0, 0.0, 2.5];
-    let targets = [1.0f32, 0.0, 0.0, 1.0, 0.5, 0.3];
-    // Each row is a one-pixel image, so each output is one pixel's −log p(x|z).
-    let column = |v: [f32; 6]| Tensor::<1>::from_floats(v, &device).reshape([6, 1]);
+    let logits: Vec<f32> = (0..12).map(|i| -6.0 + 1.1 * i as f32).collect();
+    let binary: Vec<f32> = (0..12).map(|i| ((i * 7) % 3 == 0) as u8 as f32).collect();
+    let grey: Vec<f32> = (0..12).map(|i| (i as f32 * 0.37) % 1.0).collect();
+    let row = |v: &[f32]| Tensor::<1>::from_floats(v, &device).reshape([1, 12]);
+    let nll = |targets: &[f32]| {
+        common::values(bernoulli_negative_log_likelihood(
+            row(&logits),
+            row(targets),
+        ))[0] as f64
+    };
+    let p = |l: f32| 1.0 / (1.0 + (-(l as f64)).exp());
+    let product: f64 = logits
+        .iter()
+        .zip(&binary)
+        .map(|(&l, &x)| if x == 1.0 { p(l) } else { 1.0 - p(l) })
+        .product();
+    assert!(
+        (nll(&binary) + product.ln()).abs() < 1e-4,
+        "{} vs {}",
+        nll(&binary),
+        -product.ln()
+    );
+    let expected: f64 = logits
+        .iter()
+        .zip(&grey)
+        .map(|(&l, &x)| -(x as f64 * p(l).ln() + (1.0 - x as f64) * (1.0 - p(l)).ln()))
+        .sum();
+    assert!(
+        (nll(&grey) - expected).abs() < 1e-4,
+        "{} vs {expected}",
+        nll(&grey)
+    );
+}
+
+#[test]
+fn bernoulli_likelihood_is_finite_at_extreme_logits() {
+    let device = common::device();
+    let logits = [100.0f32, -100.0, 100.0, -100.0];
+    let targets = [1.0f32, 0.0, 0.0, 1.0];
+    // Each row is a one-pixel image, so each output is one pixel's −log p(x|z): a certain and
+    // right prediction costs nothing, a certain and wrong one costs |ℓ| (e^−100 underflows f64's
+    // 1 − p, so no product of probabilities could say this).
+    let column = |v: [f32; 4]| Tensor::<1>::from_floats(v, &device).reshape([4, 1]);
     let nll = common::values(bernoulli_negative_log_likelihood(
         column(logits),
         column(targets),
     ));
-    let softplus = |l: f64| l.max(0.0) + (-l.abs()).exp().ln_1p();
-    for ((&l, &x), &got) in logits.iter().zip(&targets).zip(&nll) {
-        let expected = softplus(l as f64) - l as f64 * x as f64;
-        assert!(got.is_finite(), "logit {l}, target {x}: {got}");
-        assert!(
-            (got as f64 - expected).abs() < 1e-4,
-            "logit {l}, target {x}: {got} vs {expected}"
-        );
+    assert!(nll.iter().all(|v| v.is_finite()), "{nll:?}");
+    assert!(nll[0].abs() < 1e-6 && nll[1].abs() < 1e-6, "{nll:?}");
+    assert!(
+        (nll[2] - 100.0).abs() < 1e-4 && (nll[3] - 100.0).abs() < 1e-4,
+        "{nll:?}"
+    );
+}
+
+#[test]
+fn the_kl_weight_follows_beta_and_the_warm_up() {
+    let warming = Objective::new().with_beta(2.0).with_warmup_steps(100);
+    for (step, weight) in [(0, 0.0), (25, 0.5), (50, 1.0), (100, 2.0), (10_000, 2.0)] {
+        assert_eq!(warming.kl_weight(step), weight, "step {step}");
     }
-    assert!(nll[0].abs() < 1e-6 && (nll[2] - 100.0).abs() < 1e-4);
+    let plain = Objective::new().with_beta(0.5);
+    assert_eq!(plain.kl_weight(0), 0.5);
+    assert_eq!(plain.kl_weight(7), 0.5);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::small_inputs::{small_dataset, small_weights};
+use common::small_inputs::{dataset_of_side, small_dataset, small_weights};
 use latent_lab::data::MnistSplit;
 use latent_lab::weights::Weights;
 use rand::rngs::StdRng;
@@ -78,6 +78,11 @@ fn damaged_datasets_answer_with_a_reason() {
     let good = small_dataset(7, 5);
     let split = MnistSplit::parse(&good).unwrap();
     assert_eq!((split.train.len(), split.heldout.len()), (5, 2));
+    // As many pixels as 28 × 28, and consistent with the file's length, but not 28 × 28.
+    for (rows, cols) in [(16, 49), (49, 16), (1, 784), (27, 28)] {
+        let refused = MnistSplit::parse(&dataset_of_side(7, 5, rows, cols)).unwrap_err();
+        assert!(refused.contains("only 28×28"), "{rows}×{cols}: {refused}");
+    }
     for len in 0..good.len() {
         assert!(MnistSplit::parse(&good[..len]).is_err(), "cut at {len}");
     }

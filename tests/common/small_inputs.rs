@@ -15,15 +15,21 @@ pub fn small_weights() -> Vec<u8> {
     pollster::block_on(weights::export(&model, None, None, None, Precision::F32)).unwrap()
 }
 
-/// A valid dataset of `count` 3×2 images, the first `train` for training.
+/// A valid dataset of `count` 28×28 images, the first `train` for training.
 pub fn small_dataset(count: u32, train: u32) -> Vec<u8> {
+    dataset_of_side(count, train, 28, 28)
+}
+
+/// The same with `rows`×`cols` images, which the parser refuses unless 28×28.
+pub fn dataset_of_side(count: u32, train: u32, rows: u16, cols: u16) -> Vec<u8> {
     let mut bytes = MAGIC.to_vec();
     for v in [VERSION, count, train] {
         bytes.extend(v.to_le_bytes());
     }
-    bytes.extend(3u16.to_le_bytes());
-    bytes.extend(2u16.to_le_bytes());
+    bytes.extend(rows.to_le_bytes());
+    bytes.extend(cols.to_le_bytes());
     bytes.extend((0..count).map(|i| (i % 10) as u8));
-    bytes.extend((0..count * 6).map(|i| (i * 37) as u8));
+    let pixels = count * rows as u32 * cols as u32;
+    bytes.extend((0..pixels).map(|i| (i * 37) as u8));
     bytes
 }
