@@ -15,7 +15,7 @@ use crate::memory::MemoryEstimate;
 /// samples, beta, warmupSteps, learningRate, batchSize }`, each `{ min, max }`, with
 /// `minExclusive: true` where the minimum itself is refused (the learning rate).
 #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = settingLimits))]
-pub fn setting_limits() -> Result<JsValue, WebError> {
+pub fn setting_limits_for_js() -> Result<JsValue, WebError> {
     to_js(&limits::setting_limits())
 }
 

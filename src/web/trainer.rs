@@ -54,10 +54,6 @@ impl TrainerHandle {
     pub fn trainer(&self) -> &Trainer {
         &self.trainer
     }
-
-    pub fn backend_kind(&self) -> BackendKind {
-        self.backend
-    }
 }
 
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
