@@ -15,6 +15,10 @@
 //! | 24 + N   | N·rows·cols   | grey levels, u8, row-major, 0 = background          |
 
 use burn::prelude::*;
+use burn::tensor::Distribution;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
 
 pub const MAGIC: &[u8; 8] = b"LLMNIST\0";
 pub const VERSION: u32 = 1;
@@ -54,7 +58,87 @@ impl Images {
             device,
         )
     }
+
+    /// Every pixel set to 255 with probability grey level / 255, else to 0, drawn from a
+    /// generator seeded with `seed`: the same images for the same seed.
+    pub fn binarised(&self, seed: u64) -> Images {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let pixels = self
+            .pixels
+            .iter()
+            .map(|&p| {
+                // u ∈ [0, 255): 0 never turns on, 255 always does.
+                let u: f64 = rng.random::<f64>() * 255.0;
+                if u < p as f64 { 255 } else { 0 }
+            })
+            .collect();
+        Images {
+            pixels,
+            ..self.clone()
+        }
+    }
 }
+
+/// What a model is trained and scored on: the grey levels as they are, or black-and-white digits
+/// drawn from them. A Bernoulli decoder's density is over binary images: on grey levels its
+/// cross-entropy is not the log of any density on [0, 1]⁷⁸⁴, only the expected −log p of a
+/// randomly binarised digit, so only binarised data makes its −ELBO and −IW-k true bounds on
+/// −log p(x) (dynamic binarisation, as in Burda et al., 2015).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(not(target_family = "wasm"), derive(clap::ValueEnum))]
+pub enum PixelValues {
+    /// Each training pixel drawn afresh as Bernoulli(grey level) every time its digit is in a
+    /// batch; the held-out digits binarised once, with [`HELDOUT_BINARISATION_SEED`], so every
+    /// evaluation scores the same images.
+    #[default]
+    Binarised,
+    /// The grey levels in [0, 1] themselves.
+    GreyLevels,
+}
+
+impl PixelValues {
+    /// What weights files written before this setting existed were trained on.
+    pub const BEFORE_THE_SETTING: Self = Self::GreyLevels;
+
+    /// The held-out images as this setting scores them.
+    pub fn heldout(self, heldout: &Images) -> Images {
+        match self {
+            Self::Binarised => heldout.binarised(HELDOUT_BINARISATION_SEED),
+            Self::GreyLevels => heldout.clone(),
+        }
+    }
+
+    /// A batch of training images as this setting trains on them: binarised afresh on the
+    /// device (a uniform draw and a comparison), or as they are.
+    ///
+    /// # Shapes
+    ///   - grey_levels, output: `[batch, 784]`
+    pub fn training_batch(self, grey_levels: Tensor<2>) -> Tensor<2> {
+        match self {
+            Self::Binarised => {
+                let uniform = Tensor::random(
+                    grey_levels.dims(),
+                    Distribution::Uniform(0.0, 1.0),
+                    &grey_levels.device(),
+                );
+                grey_levels.greater(uniform).float()
+            }
+            Self::GreyLevels => grey_levels,
+        }
+    }
+
+    /// How a figure on this data is described: on the page, in the CLI, in the README.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Binarised => "binarised digits",
+            Self::GreyLevels => "grey levels",
+        }
+    }
+}
+
+/// Seeds the one binarisation of the held-out digits, the same on every backend and machine.
+pub const HELDOUT_BINARISATION_SEED: u64 = 2015;
 
 /// The fixed train / held-out split.
 #[derive(Debug, Clone, PartialEq)]

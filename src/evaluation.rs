@@ -6,17 +6,56 @@ use burn::prelude::*;
 use burn::tensor::Distribution;
 use serde::{Deserialize, Serialize};
 
+use crate::data::PixelValues;
 use crate::device::{read_concatenated, read_scalars};
-use crate::model::Vae;
+use crate::model::{Likelihood, Vae};
 use crate::objective::{
     ElboStats, ElboTerms, elbo_terms, importance_weighted_bound, log_importance_weights,
 };
 use crate::posterior::repeat_samples;
 
 /// A latent unit is active when the variance over the data of its posterior mean E_q[zᵢ]
-/// exceeds this (Burda et al.'s criterion): below it, q(zᵢ|x) is the same for every digit, the
-/// unit carries nothing about x, and the posterior has collapsed onto the prior there.
+/// exceeds this (Burda et al.'s criterion): below it, the mean is nearly the same for every
+/// digit. The criterion looks at the means only: whether q(zᵢ|x) has also collapsed onto the
+/// prior is what the unit's KL says.
 pub const ACTIVE_UNIT_THRESHOLD: f64 = 0.01;
+
+/// What a model's −ELBO and −IW-k are, which depends on its likelihood and its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FigureMeaning {
+    /// Upper bounds on −log p(x), p a normalised probability (binarised digits under a
+    /// Bernoulli) or density (grey levels or binary ones under a continuous Bernoulli or a
+    /// Gaussian), so a density's may be negative.
+    NegativeLogLikelihood,
+    /// A Bernoulli decoder scored on grey levels: its cross-entropy is E_b[−log p(b|z)] for b a
+    /// random binarisation of the digit, so the figures are upper bounds on the expected
+    /// −log p(b) of a randomly binarised digit, and not on −log of any density of x.
+    BinarisedExpectation,
+}
+
+impl FigureMeaning {
+    pub fn of(likelihood: Likelihood, pixels: PixelValues) -> Self {
+        match (likelihood, pixels) {
+            (Likelihood::Bernoulli, PixelValues::GreyLevels) => Self::BinarisedExpectation,
+            _ => Self::NegativeLogLikelihood,
+        }
+    }
+
+    /// One sentence for a person, as the command line prints it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NegativeLogLikelihood => {
+                "−ELBO ≥ −IW-k ≥ −log p(x) in expectation over z: upper bounds on the true \
+                 negative log-likelihood"
+            }
+            Self::BinarisedExpectation => {
+                "a Bernoulli decoder on grey levels: −ELBO and −IW-k bound the expected \
+                 −log-likelihood of a randomly binarised digit from above; they are not a density"
+            }
+        }
+    }
+}
 
 /// What one held-out evaluation reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,7 +84,8 @@ pub struct GapReport {
     pub digits: usize,
     /// −ELBO, estimated with the same k samples (the mean of the log weights).
     pub negative_elbo: f64,
-    /// −IW-k: an upper bound on −log p(x) that tightens as k grows.
+    /// −IW-k: an upper bound that tightens as k grows, on −log p(x) or on the expected −log p of
+    /// a randomly binarised digit, as [`FigureMeaning`] says.
     pub negative_log_likelihood: f64,
     /// −ELBO − (−IW-k) ≥ 0: how much of the ELBO's distance from log p(x) the extra samples
     /// recover, a lower bound on E[KL(q(z|x) ‖ p(z|x))].

@@ -4,9 +4,11 @@
 //! and imports it.
 //!
 //! Metadata keys: `format` = [`FORMAT`], `version` = [`VERSION`], `config` = the [`VaeConfig`]
-//! as JSON (architecture, latent size, likelihood, posterior), and optionally `objective` = the
-//! training [`Objective`] (samples, β, warm-up), `progress` = the training [`Progress`] and
-//! `optimizer` = the [`OptimizerSettings`] (learning rate, batch size). Each is checked against
+//! as JSON (architecture, latent size, likelihood, posterior), and, for a model being trained,
+//! `data` = the [`PixelValues`] it is trained on (`"binarised"` or `"grey-levels"`; a file
+//! without it predates the setting and was trained on grey levels), `objective` = the training
+//! [`Objective`] (samples, β, warm-up), `progress` = the training [`Progress`] and `optimizer` =
+//! the [`OptimizerSettings`] (learning rate, batch size). Each is checked against
 //! the same ranges the page's settings have, and every count against what a JavaScript number
 //! holds exactly. Tensors: one per parameter, named by its module path
 //! (`encoder.hidden1.weight`, …), little-endian f32, or f16 for the models shipped with the page
@@ -18,6 +20,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, DType};
 use half::f16;
 
+use crate::data::PixelValues;
 use crate::device::read_concatenated;
 use crate::model::{Vae, VaeConfig};
 use crate::objective::Objective;
@@ -36,14 +39,21 @@ pub enum Precision {
     F16,
 }
 
+/// How a model is being trained: what a weights file records beside the model so that a reload
+/// or an import trains on as it was.
+#[derive(Debug, Clone, Copy)]
+pub struct Training<'a> {
+    pub data: PixelValues,
+    pub objective: &'a Objective,
+    pub progress: &'a Progress,
+    pub optimizer: &'a OptimizerSettings,
+}
+
 /// Reads every parameter back in one readback (a weight sync took 14 when each was read as
-/// its own) and packs them with the config and, when given, the training objective, progress and optimizer
-/// settings.
+/// its own) and packs them with the config and, when given, how the model is being trained.
 pub async fn export(
     model: &Vae,
-    objective: Option<&Objective>,
-    progress: Option<&Progress>,
-    optimizer: Option<&OptimizerSettings>,
+    training: Option<Training<'_>>,
     precision: Precision,
 ) -> Result<Vec<u8>, String> {
     let mut collector = Collector::default();
@@ -75,14 +85,12 @@ pub async fn export(
         .with_metadata("format", FORMAT)
         .with_metadata("version", VERSION)
         .with_metadata("config", &to_json(model.config())?);
-    if let Some(objective) = objective {
-        writer = writer.with_metadata("objective", &to_json(objective)?);
-    }
-    if let Some(progress) = progress {
-        writer = writer.with_metadata("progress", &to_json(progress)?);
-    }
-    if let Some(optimizer) = optimizer {
-        writer = writer.with_metadata("optimizer", &to_json(optimizer)?);
+    if let Some(training) = training {
+        writer = writer
+            .with_metadata("data", &to_json(&training.data)?)
+            .with_metadata("objective", &to_json(training.objective)?)
+            .with_metadata("progress", &to_json(training.progress)?)
+            .with_metadata("optimizer", &to_json(training.optimizer)?);
     }
     let bytes = writer
         .into_bytes()
@@ -133,6 +141,9 @@ impl ModuleVisitor for Collector {
 /// A parsed and checked weights file, not yet placed on a device.
 pub struct Weights {
     pub config: VaeConfig,
+    /// What the model was trained on: the file's `data`, or grey levels for a file from before
+    /// the setting.
+    pub data: PixelValues,
     /// How the model was being trained, when the file says.
     pub objective: Option<Objective>,
     /// How far the model had been trained, when the file says.
@@ -146,6 +157,7 @@ impl std::fmt::Debug for Weights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Weights")
             .field("config", &self.config)
+            .field("data", &self.data)
             .field("objective", &self.objective)
             .field("progress", &self.progress)
             .field("optimizer", &self.optimizer)
@@ -182,6 +194,8 @@ impl Weights {
         let config: VaeConfig = serde_json::from_str(field("config")?)
             .map_err(|e| format!("weights file has an unreadable config: {e}"))?;
         config.validate()?;
+        let data = optional_json::<PixelValues>(metadata.get("data"), "data")?
+            .unwrap_or(PixelValues::BEFORE_THE_SETTING);
         let progress = optional_json::<Progress>(metadata.get("progress"), "progress")?;
         if let Some(progress) = &progress {
             progress.validate()?;
@@ -212,6 +226,7 @@ impl Weights {
             .map_err(|e| format!("weights file is damaged: {e}"))?;
         Ok(Self {
             config,
+            data,
             objective,
             progress,
             optimizer,

@@ -5,17 +5,11 @@ mod common;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use latent_lab::likelihood::{bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood};
-use latent_lab::model::VaeOutput;
-use latent_lab::objective::{Objective, importance_weighted_bound, log_importance_weights};
+use latent_lab::model::{Likelihood, VaeConfig, VaeOutput};
+use latent_lab::objective::{
+    ElboTerms, Objective, importance_weighted_bound, log_importance_weights,
+};
 use latent_lab::posterior::{Posterior, kl_divergence, reparameterize};
-
-/// Mean and standard error of a sample.
-fn mean_and_error(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let variance = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    (mean, (variance / n).sqrt())
-}
 
 #[test]
 fn kl_of_a_diagonal_posterior_matches_a_hand_computed_value() {
@@ -61,7 +55,7 @@ fn closed_form_kl_matches_a_monte_carlo_estimate() {
                 .sum()
         })
         .collect();
-    let (estimate, standard_error) = mean_and_error(&log_ratio);
+    let (estimate, standard_error) = common::mean_and_error(&log_ratio);
 
     let closed = common::values(kl_divergence(&Posterior::diagonal(
         Tensor::from_floats([mean], &device),
@@ -176,7 +170,7 @@ fn full_covariance_kl_matches_monte_carlo_and_samples_have_covariance_l_lt() {
     }
 
     let log_ratio: Vec<f64> = z.chunks_exact(3).map(full_log_ratio).collect();
-    let (estimate, standard_error) = mean_and_error(&log_ratio);
+    let (estimate, standard_error) = common::mean_and_error(&log_ratio);
     let closed = common::values(kl_divergence(&full_posterior(&device, 1)))[0] as f64;
     // ½ (tr Σ + μᵀμ − d − log det Σ), with det Σ from the 3 × 3 determinant.
     let by_hand = 0.5
@@ -220,7 +214,8 @@ fn importance_weights_of_a_full_covariance_posterior_average_to_minus_kl() {
         let expected = -full_log_ratio(&z);
         assert!((*w as f64 - expected).abs() < 1e-3, "{w} vs {expected}");
     }
-    let (mean, error) = mean_and_error(&weights.iter().map(|&w| w as f64).collect::<Vec<_>>());
+    let (mean, error) =
+        common::mean_and_error(&weights.iter().map(|&w| w as f64).collect::<Vec<_>>());
     let kl = common::values(kl_divergence(&posterior))[0] as f64;
     assert!(
         (mean + kl).abs() < 4.0 * error,
@@ -434,8 +429,125 @@ fn reparameterized_samples_have_the_posterior_moments() {
         .into_iter()
         .map(f64::from)
         .collect();
-    let (m, _) = mean_and_error(&z);
+    let (m, _) = common::mean_and_error(&z);
     let sd = (z.iter().map(|v| (v - m).powi(2)).sum::<f64>() / z.len() as f64).sqrt();
     assert!((m - 1.5).abs() < 0.01, "mean {m}");
     assert!((sd - 0.5).abs() < 0.01, "sd {sd}");
+}
+
+#[test]
+fn l_sample_reconstruction_is_the_mean_of_single_sample_passes() {
+    // `ElboTerms::new` on a pass with L = 3 samples of z per image (noise row s·batch + b is
+    // sample s of image b) against three passes of one sample each, fed those same noise rows:
+    // each image's reconstruction must be the mean of its own three, computed here in f64, and
+    // the KL the same closed form. Four distinct digits, whose −log p(x|z) mostly differ by
+    // half a nat or more, so averaging another image's rows in is off by far more than the
+    // tolerance, 10⁻³ nats: f32 rounding of sums of 784 terms of about 0.7.
+    let device = common::device();
+    device.seed(29);
+    let model = VaeConfig::new()
+        .with_hidden_size(32)
+        .with_latent_size(3)
+        .init(&device);
+    let (batch, samples, latent) = (4, 3, 3);
+    let images = common::dataset()
+        .heldout
+        .to_tensor(&device)
+        .narrow(0, 0, batch);
+    let noise = Tensor::<2>::random(
+        [samples * batch, latent],
+        Distribution::Normal(0.0, 1.0),
+        &device,
+    );
+    let output = model.forward(images.clone(), noise.clone());
+    let targets = Tensor::cat(vec![images.clone(); samples], 0);
+    let reconstruction = model
+        .decoder
+        .negative_log_likelihood(output.logits.clone(), targets);
+    let terms = ElboTerms::new(&output.posterior, reconstruction);
+    let averaged = common::values(terms.reconstruction);
+    let kl = common::values(terms.kl);
+
+    let mut by_hand = vec![0.0f64; batch];
+    let mut single_kl = Vec::new();
+    for s in 0..samples {
+        let one = model.forward(images.clone(), noise.clone().narrow(0, s * batch, batch));
+        let reconstruction = model
+            .decoder
+            .negative_log_likelihood(one.logits.clone(), images.clone());
+        // With one sample per image the terms are that pass's own values.
+        let terms = ElboTerms::new(&one.posterior, reconstruction.clone());
+        assert_eq!(
+            common::values(terms.reconstruction),
+            common::values(reconstruction.clone())
+        );
+        for (sum, r) in by_hand.iter_mut().zip(common::values(reconstruction)) {
+            *sum += r as f64 / samples as f64;
+        }
+        single_kl = common::values(terms.kl);
+    }
+    let spread = by_hand.iter().cloned().fold(f64::NAN, f64::max)
+        - by_hand.iter().cloned().fold(f64::NAN, f64::min);
+    assert!(
+        spread > 0.1,
+        "the digits' reconstructions differ: {by_hand:?}"
+    );
+    for b in 0..batch {
+        assert!(
+            (averaged[b] as f64 - by_hand[b]).abs() < 1e-3,
+            "image {b}: {averaged:?} vs {by_hand:?}"
+        );
+        assert!(
+            (kl[b] - single_kl[b]).abs() < 1e-5,
+            "{kl:?} vs {single_kl:?}"
+        );
+    }
+}
+
+#[test]
+fn learned_sigma_likelihood_is_the_gaussian_density_computed_by_hand() {
+    // The decoder with a learned σ, its log σ² set to −1.7 (σ ≈ 0.43, far from the initial 0.1),
+    // scoring two digits under chosen logits: −log p(x|z) must be
+    // Σ ½ (ln 2π + log σ² + (x − sigmoid(ℓ))² / σ²) over the 784 pixels, computed here in f64.
+    // Reading the parameter as log σ instead, dropping the constant or the sigmoid, each moves
+    // the answer by tens to hundreds of nats; the tolerance, 10⁻⁵ relative, is f32 rounding. (The
+    // smooth bound on log σ² moves −1.7 by less than e^(1.7 − 15) ≈ 2·10⁻⁶, below it.)
+    let device = common::device();
+    let log_variance = -1.7f64;
+    let model = VaeConfig::new()
+        .with_hidden_size(4)
+        .with_latent_size(2)
+        .with_likelihood(Likelihood::GaussianLearned)
+        .init(&device);
+    let model = common::with_parameter(model, "decoder.log_variance", &[log_variance as f32]);
+    let sigma = common::values(model.decoder.learned_sigma().unwrap())[0] as f64;
+    assert!(
+        (sigma - (0.5 * log_variance).exp()).abs() < 1e-6,
+        "σ = {sigma}"
+    );
+
+    let images = common::dataset().heldout.to_tensor(&device).narrow(0, 0, 2);
+    let pixels = common::values(images.clone());
+    let logits: Vec<f32> = (0..2 * 784)
+        .map(|i| ((i * 37) % 101) as f32 / 101.0 * 8.0 - 4.0)
+        .collect();
+    let nll = common::values(model.decoder.negative_log_likelihood(
+        Tensor::<1>::from_floats(logits.as_slice(), &device).reshape([2, 784]),
+        images,
+    ));
+    for (b, &got) in nll.iter().enumerate() {
+        let expected: f64 = (b * 784..(b + 1) * 784)
+            .map(|j| {
+                let mean = 1.0 / (1.0 + (-(logits[j] as f64)).exp());
+                let error = pixels[j] as f64 - mean;
+                0.5 * ((2.0 * std::f64::consts::PI).ln()
+                    + log_variance
+                    + error * error / log_variance.exp())
+            })
+            .sum();
+        assert!(
+            (got as f64 - expected).abs() < 1e-5 * expected.abs(),
+            "image {b}: {got} vs {expected}"
+        );
+    }
 }

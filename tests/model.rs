@@ -65,7 +65,8 @@ fn shapes_of_the_convolutional_full_covariance_variant() {
     assert_eq!(output.posterior.lower.as_ref().unwrap().dims(), [3, 20, 20]);
     assert_eq!(output.z.dims(), [6, 20]);
     assert_eq!(output.logits.dims(), [6, 784]);
-    // L is strictly lower-triangular below its positive diagonal.
+    // The lower part is strictly lower-triangular (L's diagonal is checked in
+    // `cholesky_diagonal_stays_positive_when_the_raw_outputs_are_very_negative`).
     let lower = common::values(output.posterior.lower.unwrap());
     for (i, v) in lower.iter().enumerate() {
         let (row, col) = ((i / 20) % 20, i % 20);
@@ -73,6 +74,68 @@ fn shapes_of_the_convolutional_full_covariance_variant() {
             assert_eq!(*v, 0.0, "entry ({row}, {col}) of the strictly lower part");
         }
     }
+}
+
+#[test]
+fn cholesky_diagonal_stays_positive_when_the_raw_outputs_are_very_negative() {
+    // A full-covariance encoder whose heads are biased far negative: the raw log σ² near −20 to
+    // −300 and the off-diagonal head's own diagonal near −50. At −300, exp(½ log σ²) underflows
+    // f32 to 0 (below about −208 it does): only the encoder's smooth bound on log σ², to no less
+    // than −15, keeps that diagonal positive. L = diag(exp(½ log σ²)) + strictly-lower must have
+    // a diagonal of at least e^−7.5, equal to exp(½ log σ²) from the log σ² the encoder gave, to
+    // f32 rounding (10⁻⁵ relative); entries above the diagonal are zero and those below are the
+    // head's. A diagonal taken from a raw output, or from a mask that keeps the head's
+    // diagonal, is negative here.
+    let device = common::device();
+    let (latent, hidden) = (4, 16);
+    let model = VaeConfig::new()
+        .with_hidden_size(hidden)
+        .with_latent_size(latent)
+        .with_covariance(Covariance::Full)
+        .init(&device);
+    let model = common::with_parameter(
+        model,
+        "encoder.log_variance.bias",
+        &[-300.0, -40.0, -25.0, -20.0],
+    );
+    let off_diagonal: Vec<f32> = (0..latent * latent)
+        .map(|n| if n / latent == n % latent { -50.0 } else { 0.7 })
+        .collect();
+    let model = common::with_parameter(model, "encoder.off_diagonal.bias", &off_diagonal);
+    let images = common::dataset().heldout.to_tensor(&device).narrow(0, 0, 3);
+    let posterior = model.encoder.forward(images);
+    let log_variance = common::values(posterior.log_variance.clone());
+    let lower = common::values(posterior.lower.clone().unwrap());
+    let cholesky = common::values(posterior.cholesky());
+    for b in 0..3 {
+        for i in 0..latent {
+            for j in 0..latent {
+                let at = (b * latent + i) * latent + j;
+                let value = cholesky[at] as f64;
+                if i == j {
+                    let sigma = (0.5 * log_variance[b * latent + i] as f64).exp();
+                    assert!(value > 0.0, "L[{i}][{i}] of image {b} is {value}");
+                    assert!(
+                        value >= (-7.5f64).exp() * (1.0 - 1e-5),
+                        "L[{i}][{i}] of image {b} is {value}, below e^−7.5"
+                    );
+                    assert!(
+                        (value / sigma - 1.0).abs() < 1e-5,
+                        "L[{i}][{i}] of image {b}: {value} vs σ = {sigma}"
+                    );
+                } else if j > i {
+                    assert_eq!(value, 0.0, "L[{i}][{j}] of image {b}");
+                } else {
+                    assert_eq!(cholesky[at], lower[at], "L[{i}][{j}] of image {b}");
+                }
+            }
+        }
+    }
+    // Every log σ² was pushed down to its bound, so the check above was at the edge.
+    assert!(
+        log_variance.iter().all(|&v| (-15.0..-10.0).contains(&v)),
+        "log σ² pushed down to its bound: {log_variance:?}"
+    );
 }
 
 #[test]

@@ -6,9 +6,12 @@
 
 mod common;
 
+use latent_lab::data::PixelValues;
+use latent_lab::evaluation::FigureMeaning;
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
 use latent_lab::objective::Objective;
 use latent_lab::optimizer_settings::OptimizerSettings;
+use latent_lab::progress::Progress;
 use latent_lab::web::{
     DatasetSummary, TrainerHandle, TrainerOptions, TrainingSettings, Viewer,
     check_training_settings, dataset_summary,
@@ -35,14 +38,13 @@ fn recorded_run() -> Weights {
         learning_rate: 0.003,
         batch_size: 64,
     };
-    let bytes = common::block_on(weights::export(
-        &model,
-        Some(&objective),
-        None,
-        Some(&optimizer),
-        Precision::F32,
-    ))
-    .unwrap();
+    let training = weights::Training {
+        data: PixelValues::GreyLevels,
+        objective: &objective,
+        progress: &Progress::default(),
+        optimizer: &optimizer,
+    };
+    let bytes = common::block_on(weights::export(&model, Some(training), Precision::F32)).unwrap();
     Weights::parse(&bytes).unwrap()
 }
 
@@ -61,6 +63,7 @@ fn fresh_weights_take_the_model_asked_for_and_the_defaults() {
     assert_eq!(config.model.architecture, Architecture::Conv);
     assert_eq!(config.objective, Objective::new());
     assert_eq!((config.learning_rate, config.batch_size), (1e-3, 128));
+    assert_eq!(config.data, PixelValues::Binarised);
 }
 
 #[test]
@@ -74,6 +77,7 @@ fn a_weights_file_fills_in_what_the_options_leave_out() {
     assert_eq!((config.objective.samples, config.objective.beta), (2, 0.5));
     assert_eq!(config.objective.warmup_steps, 100);
     assert_eq!((config.learning_rate, config.batch_size), (0.003, 64));
+    assert_eq!(config.data, PixelValues::GreyLevels, "the file's data");
 }
 
 #[test]
@@ -90,6 +94,11 @@ fn the_options_win_where_they_speak_and_the_file_brings_its_own_model() {
     .unwrap();
     assert_eq!(config.learning_rate, 0.01);
     assert_eq!(config.batch_size, 64, "not given: the file's");
+    assert_eq!(
+        config.data,
+        PixelValues::GreyLevels,
+        "not given: the file's"
+    );
     assert_eq!(config.objective, Objective::new());
     assert_eq!(
         config.model.latent_size, 5,
@@ -140,7 +149,7 @@ fn the_settings_a_trainer_reports_are_what_the_page_sends_back() {
     let sent = r#"{"backend": "cpu", "model": {"latentSize": 3, "likelihood": {"kind": "gaussian", "sigma": 0.25},
             "covariance": "Full", "architecture": "Mlp"},
             "objective": {"samples": 2, "beta": 0.5, "warmupSteps": 7},
-            "optimizer": {"learningRate": 0.004, "batchSize": 32}}"#;
+            "optimizer": {"learningRate": 0.004, "batchSize": 32}, "data": "grey-levels"}"#;
     let config = options(sent)
         .unwrap()
         .trainer_config(None, TRAINING_IMAGES)
@@ -154,6 +163,7 @@ fn the_settings_a_trainer_reports_are_what_the_page_sends_back() {
                       "covariance": "Full", "architecture": "Mlp"},
             "objective": {"samples": 2, "beta": 0.5, "warmupSteps": 7},
             "optimizer": {"learningRate": 0.004, "batchSize": 32},
+            "data": "grey-levels",
         }),
         "camelCase, the likelihood tagged by kind"
     );
@@ -164,6 +174,7 @@ fn the_settings_a_trainer_reports_are_what_the_page_sends_back() {
     assert_eq!(back.trainer_config(None, TRAINING_IMAGES).unwrap(), config);
     for (kind, likelihood) in [
         ("bernoulli", Likelihood::Bernoulli),
+        ("continuous-bernoulli", Likelihood::ContinuousBernoulli),
         ("gaussian-learned", Likelihood::GaussianLearned),
     ] {
         let config = options(&MODEL_OF.replace("KIND", kind))
@@ -176,6 +187,18 @@ fn the_settings_a_trainer_reports_are_what_the_page_sends_back() {
             json["model"]["likelihood"],
             serde_json::json!({ "kind": kind })
         );
+        // Only a Bernoulli scored on grey levels gives figures that bound no −log p(x).
+        for (data, expected) in [
+            (PixelValues::Binarised, FigureMeaning::NegativeLogLikelihood),
+            (PixelValues::GreyLevels, FigureMeaning::BinarisedExpectation),
+        ] {
+            let settings = TrainingSettings::of(&config.clone().with_data(data));
+            let expected = match likelihood {
+                Likelihood::Bernoulli => expected,
+                _ => FigureMeaning::NegativeLogLikelihood,
+            };
+            assert_eq!(settings.figure_meaning(), expected, "{kind} on {data:?}");
+        }
     }
 }
 
@@ -300,8 +323,7 @@ fn checking_settings_gives_the_memory_or_the_reason() {
 fn the_viewer_answers_good_input_and_refuses_bad() {
     let device = common::device();
     let model = VaeConfig::new().with_latent_size(3).init(&device);
-    let bytes =
-        common::block_on(weights::export(&model, None, None, None, Precision::F32)).unwrap();
+    let bytes = common::block_on(weights::export(&model, None, Precision::F32)).unwrap();
     let viewer = Viewer::new(&bytes).unwrap();
     assert_eq!(viewer.latent_size(), 3);
     let two = viewer.decode(&[0.0, 0.5, -1.0, 1.0, 2.0, 0.0]).unwrap();

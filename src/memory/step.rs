@@ -120,6 +120,8 @@ impl Step {
         s.kept(Sample, 3, pixels);
         let gradients = match model.likelihood {
             Likelihood::Bernoulli => [pixels, pixels, pixels, pixels / 2],
+            // Its log-normaliser's two branches and their masks on top of the cross-entropy.
+            Likelihood::ContinuousBernoulli => [2 * pixels, 2 * pixels, pixels, pixels / 2],
             Likelihood::Gaussian { .. } | Likelihood::GaussianLearned => [pixels, pixels / 4, 0, 0],
         };
         s.transient(Sample, &gradients);

@@ -7,7 +7,10 @@ use burn::prelude::*;
 
 use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Likelihood, SIDE, VaeConfig, new_linear};
 use crate::conv::{PatchConv2d, PatchConv2dConfig, pixel_shuffle};
-use crate::likelihood::{bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood};
+use crate::likelihood::{
+    bernoulli_negative_log_likelihood, bound_log_variance,
+    continuous_bernoulli_negative_log_likelihood, gaussian_negative_log_likelihood,
+};
 
 #[derive(Module, Debug)]
 pub struct MlpDecoder {
@@ -34,7 +37,8 @@ pub enum DecoderBody {
     Conv(ConvDecoder),
 }
 
-/// p(x|z): Bernoulli or Gaussian over each pixel, its parameter from sigmoid(logits(z)).
+/// p(x|z): Bernoulli, continuous Bernoulli or Gaussian over each pixel, its parameter from
+/// sigmoid(logits(z)).
 #[derive(Module, Debug)]
 pub struct Decoder {
     body: DecoderBody,
@@ -107,7 +111,8 @@ impl Decoder {
         }
     }
 
-    /// −log p(x|z) per image, in nats, including every normalising constant.
+    /// −log p(x|z) per image, in nats: with every normalising constant for the densities, and for
+    /// the Bernoulli a true −log p only on binary images (a cross-entropy on grey levels).
     ///
     /// # Shapes
     ///   - logits, images: `[batch, 784]`
@@ -115,26 +120,33 @@ impl Decoder {
     pub fn negative_log_likelihood(&self, logits: Tensor<2>, images: Tensor<2>) -> Tensor<1> {
         match self.likelihood {
             Likelihood::Bernoulli => bernoulli_negative_log_likelihood(logits, images),
+            Likelihood::ContinuousBernoulli => {
+                continuous_bernoulli_negative_log_likelihood(logits, images)
+            }
             Likelihood::Gaussian { sigma } => {
                 let log_variance = Tensor::full([1], 2.0 * sigma.ln(), &logits.device());
                 gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
             }
             Likelihood::GaussianLearned => {
                 let log_variance = self
-                    .log_variance
-                    .as_ref()
-                    .expect("a learned-σ decoder has its log-variance")
-                    .val();
+                    .learned_log_variance()
+                    .expect("a learned-σ decoder has its log-variance");
                 gaussian_negative_log_likelihood(sigmoid(logits), images, log_variance)
             }
         }
     }
 
-    /// The learned σ of a Gaussian decoder, when it has one.
-    pub fn learned_sigma(&self) -> Option<Tensor<1>> {
+    /// The learned log σ² of a Gaussian decoder, when it has one: its parameter, bounded.
+    fn learned_log_variance(&self) -> Option<Tensor<1>> {
         self.log_variance
             .as_ref()
-            .map(|lv| lv.val().mul_scalar(0.5).exp())
+            .map(|lv| bound_log_variance(lv.val()))
+    }
+
+    /// The learned σ of a Gaussian decoder, when it has one.
+    pub fn learned_sigma(&self) -> Option<Tensor<1>> {
+        self.learned_log_variance()
+            .map(|lv| lv.mul_scalar(0.5).exp())
     }
 }
 

@@ -6,6 +6,7 @@ use burn::prelude::*;
 
 use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Covariance, SIDE, VaeConfig, new_linear};
 use crate::conv::{PatchConv2d, PatchConv2dConfig};
+use crate::likelihood::bound_log_variance;
 use crate::posterior::Posterior;
 
 #[derive(Module, Debug)]
@@ -102,7 +103,7 @@ impl Encoder {
 
     /// # Shapes
     ///   - images: `[batch, 784]`, grey levels in `[0, 1]`
-    ///   - output: μ and log σ² `[batch, latent]`, and for a full covariance the strictly lower
+    ///   - output: μ and log σ² `[batch, latent]` (log σ² bounded smoothly to ±15), and for a full covariance the strictly lower
     ///     part of L `[batch, latent, latent]`
     pub fn forward(&self, images: Tensor<2>) -> Posterior {
         let h = self.body.forward(images);
@@ -118,7 +119,7 @@ impl Encoder {
         });
         Posterior {
             mean,
-            log_variance: self.log_variance.forward(h),
+            log_variance: bound_log_variance(self.log_variance.forward(h)),
             lower,
         }
     }

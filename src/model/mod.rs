@@ -2,14 +2,24 @@
 //! or full (Cholesky) covariance; the decoder gives the parameters of p(x|z), Bernoulli or
 //! Gaussian. Both bodies are an MLP (784→400→400, LeakyReLU 0.2) or a small CNN.
 
-use burn::nn::{LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
+use burn::nn::{Initializer, LeakyRelu, LeakyReluConfig, Linear, LinearConfig};
 use burn::prelude::*;
 
+use crate::likelihood::continuous_bernoulli_mean;
 use crate::posterior::{Posterior, reparameterize};
 
-/// A dense layer with burn's default initialisation (uniform in ±1/√fan-in).
+/// A dense layer with Glorot-uniform weights, U(±√(6 / (fan-in + fan-out))), and zero biases.
+/// burn's default, U(±1/√fan-in) for both, shrinks the signal's variance by about 0.17 a layer:
+/// at the start μ varies across digits by about 0.02 against ε's 1, z carries next to nothing
+/// and the first ten epochs are spent building the encoder's scale. Measured with
+/// `bench/parity.py` (BENCHMARKS.md): held-out −ELBO 134.9 against 128.5 after 5 epochs, 119.8
+/// against 116.8 after 10.
 fn new_linear(from: usize, to: usize, device: &Device) -> Linear {
-    LinearConfig::new(from, to).init(device)
+    let mut linear = LinearConfig::new(from, to)
+        .with_initializer(Initializer::XavierUniform { gain: 1.0 })
+        .init(device);
+    linear.bias = Some(Initializer::Zeros.init([to], device));
+    linear
 }
 
 mod decoder;
@@ -19,15 +29,20 @@ pub use decoder::Decoder;
 use decoder::sigmoid;
 pub use encoder::Encoder;
 
-/// The decoder's distribution p(x|z) over each pixel's grey level.
+/// The decoder's distribution p(x|z) over each pixel.
 #[derive(Config, Debug, Copy, PartialEq)]
 pub enum Likelihood {
-    /// Bernoulli with p = sigmoid(logits): the reconstruction term is the binary cross-entropy.
+    /// Bernoulli with p = sigmoid(logits), over binary pixels: the reconstruction term is the
+    /// binary cross-entropy, a true −log p(x|z) on binarised digits only.
     Bernoulli,
+    /// The continuous Bernoulli with λ = sigmoid(logits): a normalised density on grey levels in
+    /// [0, 1], the cross-entropy minus its log-normaliser.
+    ContinuousBernoulli,
     /// N(sigmoid(logits), σ²) with σ fixed: the reconstruction term is the squared error scaled
     /// by 1/2σ², plus the normalising constant ½ log 2πσ² per pixel.
     Gaussian { sigma: f64 },
-    /// N(sigmoid(logits), σ²) with one σ² for all pixels, learned with the rest.
+    /// N(sigmoid(logits), σ²) with one σ² for all pixels, learned with the rest (its log σ²
+    /// bounded smoothly to ±15, like the encoder's).
     GaussianLearned,
 }
 
@@ -268,14 +283,19 @@ impl Vae {
         }
     }
 
-    /// Decodes latent points to the decoder's mean image: pixel probabilities (Bernoulli) or
-    /// means (Gaussian), each in `[0, 1]`.
+    /// Decodes latent points to the decoder's mean image E[x|z], each pixel in `[0, 1]`:
+    /// sigmoid(logits) for a Bernoulli or a Gaussian, the continuous Bernoulli's own mean for
+    /// it.
     ///
     /// # Shapes
     ///   - z: `[batch, latent]`
     ///   - output: `[batch, 784]`
     pub fn decode_mean(&self, z: Tensor<2>) -> Tensor<2> {
-        sigmoid(self.decoder.forward(z))
+        let logits = self.decoder.forward(z);
+        match self.config.likelihood {
+            Likelihood::ContinuousBernoulli => continuous_bernoulli_mean(logits),
+            _ => sigmoid(logits),
+        }
     }
 
     /// Encodes and decodes through the posterior mean (no sampling): what the page shows as the

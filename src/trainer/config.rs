@@ -2,6 +2,7 @@
 
 use burn::prelude::*;
 
+use crate::data::PixelValues;
 use crate::model::VaeConfig;
 use crate::objective::Objective;
 use crate::optimizer_settings::OptimizerSettings;
@@ -17,6 +18,9 @@ pub struct TrainerConfig {
     pub learning_rate: f64,
     #[config(default = 128)]
     pub batch_size: usize,
+    /// Binarised digits or grey levels.
+    #[config(default = "PixelValues::Binarised")]
+    pub data: PixelValues,
 }
 
 impl TrainerConfig {
@@ -26,10 +30,11 @@ impl TrainerConfig {
         self.optimizer().validate()
     }
 
-    /// The run a weights file describes: its model, and its objective, learning rate and batch
-    /// size where it records them (the defaults where it does not), for carrying on training it.
+    /// The run a weights file describes: its model, its data, and its objective, learning rate
+    /// and batch size where it records them (the defaults where it does not), for carrying on
+    /// training it.
     pub fn for_weights(weights: &Weights) -> Self {
-        let mut config = Self::new(weights.config.clone());
+        let mut config = Self::new(weights.config.clone()).with_data(weights.data);
         if let Some(objective) = &weights.objective {
             config.objective = objective.clone();
         }

@@ -26,7 +26,7 @@ mod viewer;
 pub use options::{TrainerOptions, TrainingSettings};
 pub use page::{
     DatasetSummary, check_training_settings, check_training_settings_for_js, dataset_summary,
-    dataset_summary_for_js, setting_limits_for_js,
+    dataset_summary_for_js, figure_meaning_for_js, setting_limits_for_js,
 };
 pub use trainer::TrainerHandle;
 pub use viewer::{Reconstruction, Viewer};

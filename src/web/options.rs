@@ -7,7 +7,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::PixelValues;
 use crate::device::BackendKind;
+use crate::evaluation::FigureMeaning;
 use crate::memory::MemoryBudget;
 use crate::model::{Architecture, Covariance, Likelihood, VaeConfig};
 use crate::objective::Objective;
@@ -19,6 +21,7 @@ use crate::weights::Weights;
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum LikelihoodOption {
     Bernoulli,
+    ContinuousBernoulli,
     Gaussian { sigma: f64 },
     GaussianLearned,
 }
@@ -27,6 +30,7 @@ impl From<LikelihoodOption> for Likelihood {
     fn from(option: LikelihoodOption) -> Self {
         match option {
             LikelihoodOption::Bernoulli => Likelihood::Bernoulli,
+            LikelihoodOption::ContinuousBernoulli => Likelihood::ContinuousBernoulli,
             LikelihoodOption::Gaussian { sigma } => Likelihood::Gaussian { sigma },
             LikelihoodOption::GaussianLearned => Likelihood::GaussianLearned,
         }
@@ -37,6 +41,7 @@ impl From<Likelihood> for LikelihoodOption {
     fn from(likelihood: Likelihood) -> Self {
         match likelihood {
             Likelihood::Bernoulli => LikelihoodOption::Bernoulli,
+            Likelihood::ContinuousBernoulli => LikelihoodOption::ContinuousBernoulli,
             Likelihood::Gaussian { sigma } => LikelihoodOption::Gaussian { sigma },
             Likelihood::GaussianLearned => LikelihoodOption::GaussianLearned,
         }
@@ -85,6 +90,9 @@ pub struct TrainerOptions {
     pub objective: Option<ObjectiveOptions>,
     #[serde(default)]
     pub optimizer: OptimizerOptions,
+    /// When absent, the weights file's, else binarised.
+    #[serde(default)]
+    pub data: Option<PixelValues>,
     /// When given, a run whose estimated memory exceeds it is refused before it starts.
     #[serde(default)]
     pub memory_budget: Option<MemoryBudget>,
@@ -98,9 +106,15 @@ pub struct TrainingSettings {
     pub model: ModelOptions,
     pub objective: ObjectiveOptions,
     pub optimizer: OptimizerOptions,
+    pub data: PixelValues,
 }
 
 impl TrainingSettings {
+    /// What the −ELBO and −IW-k of a run with these settings are.
+    pub fn figure_meaning(&self) -> FigureMeaning {
+        FigureMeaning::of(self.model.likelihood.into(), self.data)
+    }
+
     pub fn of(config: &TrainerConfig) -> Self {
         let model = &config.model;
         let objective = &config.objective;
@@ -120,13 +134,14 @@ impl TrainingSettings {
                 learning_rate: Some(config.learning_rate),
                 batch_size: Some(config.batch_size),
             },
+            data: config.data,
         }
     }
 }
 
 impl TrainerOptions {
-    /// The run these options ask for, starting from `initial` weights (whose model, objective,
-    /// learning rate and batch size fill in whatever the options leave out) or from fresh ones
+    /// The run these options ask for, starting from `initial` weights (whose model, data,
+    /// objective, learning rate and batch size fill in whatever the options leave out) or from fresh ones
     /// of `model`; checked against every range and, when the options give a budget, against
     /// the memory a step needs with `training_images` images uploaded.
     pub fn trainer_config(
@@ -156,6 +171,9 @@ impl TrainerOptions {
         }
         if let Some(batch) = self.optimizer.batch_size {
             config.batch_size = batch;
+        }
+        if let Some(data) = self.data {
+            config.data = data;
         }
         config.validate()?;
         if let Some(budget) = self.memory_budget {

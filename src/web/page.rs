@@ -5,7 +5,7 @@ use wasm_bindgen::JsValue;
 #[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
-use super::options::TrainerOptions;
+use super::options::{TrainerOptions, TrainingSettings};
 use super::{WebError, from_js, set_property, to_js};
 use crate::data::DatasetLayout;
 use crate::limits;
@@ -39,6 +39,15 @@ pub fn check_training_settings_for_js(
 ) -> Result<JsValue, WebError> {
     let options = from_js(options, "trainer options")?;
     to_js(&check_training_settings(&options, training_images)?)
+}
+
+/// What a run's −ELBO and −IW-k are, given its settings as the page holds them:
+/// `"negative-log-likelihood"` or `"binarised-expectation"`
+/// ([`FigureMeaning`](crate::evaluation::FigureMeaning)).
+#[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = figureMeaning))]
+pub fn figure_meaning_for_js(settings: JsValue) -> Result<JsValue, WebError> {
+    let settings: TrainingSettings = from_js(settings, "training settings")?;
+    to_js(&settings.figure_meaning())
 }
 
 /// What the main thread needs of the dataset: the held-out digits' labels (for colouring the

@@ -120,7 +120,14 @@ impl TrainerHandle {
         to_js(&self.trainer.progress())
     }
 
-    /// The current weights, step count and objective as a weights file (f32, exact).
+    /// For the browser tests: the next chunk diverges ([`Trainer::inject_non_finite_weights`]).
+    #[doc(hidden)]
+    #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = injectNonFiniteWeights))]
+    pub fn inject_non_finite_weights(&mut self) {
+        self.trainer.inject_non_finite_weights();
+    }
+
+    /// The current weights, step count, data and objective as a weights file (f32, exact).
     #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = exportWeights))]
     pub async fn export_weights(&self) -> Result<Vec<u8>, WebError> {
         Ok(self.trainer.export_weights(Precision::F32).await?)

@@ -159,8 +159,11 @@ describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
     const last = (await estimates()).at(-1);
     assert.equal(last.k, 64);
     assert.equal(last.digits, 100);
-    assert.ok(Number.isFinite(last.gap) && last.gap > -0.5, JSON.stringify(last));
-    assert.ok(Math.abs(last.negativeElbo - last.negativeLogLikelihood - last.gap) < 1e-6);
+    // On the same k samples, log of the mean weight ≥ the mean of the log weights (Jensen), digit
+    // by digit: the gap is never below 0 beyond float rounding, whatever the model. A bound on
+    // other samples than the ELBO's, or a sign slip, breaks it.
+    assert.ok(Number.isFinite(last.gap) && last.gap >= -1e-3, JSON.stringify(last));
+    assert.ok(last.negativeLogLikelihood <= last.negativeElbo + 1e-3, JSON.stringify(last));
     assert.match(await page.textContent('#fig-gap'), /nats/);
     assert.deepEqual(problems, []);
   });

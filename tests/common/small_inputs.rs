@@ -12,7 +12,7 @@ pub fn small_weights() -> Vec<u8> {
         .with_hidden_size(1)
         .with_latent_size(1)
         .init(&cpu_device());
-    pollster::block_on(weights::export(&model, None, None, None, Precision::F32)).unwrap()
+    pollster::block_on(weights::export(&model, None, Precision::F32)).unwrap()
 }
 
 /// A valid dataset of `count` 28×28 images, the first `train` for training.

@@ -1,6 +1,8 @@
 // The live ELBO plot: −ELBO, reconstruction and KL in nats per image against epochs, for the
 // training batches (solid) and the held-out digits (dashed, with points). uPlot draws it; the
-// y axis is logarithmic so the ~540-nat start and a ~20-nat KL stay readable together.
+// y axis is asinh-scaled: logarithmic beyond ±1 nat, so the ~540-nat start and a ~20-nat KL stay
+// readable together, and still defined below 0, where the figures of a density (the continuous
+// Bernoulli's, the Gaussians') go.
 
 import 'uplot/dist/uPlot.min.css';
 import { EpochChart } from './chart.js';
@@ -23,7 +25,7 @@ export class ElboPlot extends EpochChart {
   /** @param {HTMLElement} container */
   constructor(container) {
     const options = {
-      scales: { x: { time: false }, y: { distr: 3 } },
+      scales: { x: { time: false }, y: { distr: 4, asinh: 1 } },
       axes: [{ label: 'epochs' }, { label: 'nats per image', size: 60 }],
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
@@ -74,8 +76,9 @@ export class ElboPlot extends EpochChart {
 }
 
 /**
- * The gap: −ELBO and the importance-weighted bound −IW-k ≥ −log p(x) on the same held-out
- * digits and samples, against epochs. The distance between the two lines is how much of the
+ * The gap: −ELBO and the importance-weighted bound −IW-k on the same held-out digits and
+ * samples, against epochs (both upper bounds: on −log p(x), or on the expected −log p of a
+ * randomly binarised digit, as the note under the plots says for the run's settings). The distance between the two lines is how much of the
  * ELBO's shortfall k samples recover: a lower bound on E[KL(q(z|x) ‖ p(z|x))].
  */
 export class GapPlot extends EpochChart {
@@ -89,7 +92,7 @@ export class GapPlot extends EpochChart {
       series: [
         { label: 'epoch' },
         { label: '−ELBO (same digits)', stroke: '#1d2330', width: 2, points: { show: true, size: 5 } },
-        { label: '−IW-k ≥ −log p(x)', stroke: '#8a3ffc', width: 2, points: { show: true, size: 5 } },
+        { label: '−IW-k (a tighter upper bound)', stroke: '#8a3ffc', width: 2, points: { show: true, size: 5 } },
       ],
     };
     super(container, 200, options, ['gap'], (list, p) => [p.epoch, p.negativeElbo, p.negativeLogLikelihood]);

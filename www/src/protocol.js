@@ -40,10 +40,12 @@ export const FROM_WORKER = Object.freeze({
  * @typedef {{step: number, epoch: number, epochFraction: number, imagesSeen: number}} Progress
  * @typedef {{learningRate?: number, batchSize?: number}} Optimizer Adam's learning rate and the batch size
  * @typedef {{totalBytes: number, largestTensorBytes: number}} MemoryBudget the most a training step may take
- * @typedef {{latentSize: number, likelihood: {kind: 'bernoulli' | 'gaussian' | 'gaussian-learned',
+ * @typedef {{latentSize: number, likelihood: {kind: 'bernoulli' | 'continuous-bernoulli' | 'gaussian' | 'gaussian-learned',
  *            sigma?: number}, covariance: 'Diagonal' | 'Full', architecture: 'Mlp' | 'Conv'}} ModelSettings
  * @typedef {{samples: number, beta: number, warmupSteps: number}} ObjectiveSettings
- * @typedef {{model: ModelSettings, objective: ObjectiveSettings, optimizer: Optimizer}} TrainingSettings
+ * @typedef {'binarised' | 'grey-levels'} PixelValues what the model trains and is scored on
+ * @typedef {{model: ModelSettings, objective: ObjectiveSettings, optimizer: Optimizer,
+ *            data: PixelValues}} TrainingSettings
  *   what a trainer trains, as the wasm reports it (src/web/options.rs) and takes it back
  * @typedef {'ready' | 'training' | 'paused'} State what a status says: a new model not trained
  *   yet, training, or paused
@@ -58,8 +60,8 @@ export const FROM_WORKER = Object.freeze({
  * @typedef {{type: 'train', seq: number}} Train
  * @typedef {{type: 'pause', seq: number}} Pause
  * @typedef {{type: 'load', weights: ArrayBuffer, seq: number}} Load a weights file to train from now on
- * @typedef {{type: 'reset', model: ModelSettings, objective: ObjectiveSettings, train: boolean,
- *            seq: number}} Reset fresh weights
+ * @typedef {{type: 'reset', model: ModelSettings, objective: ObjectiveSettings, data: PixelValues,
+ *            train: boolean, seq: number}} Reset fresh weights
  * @typedef {{type: 'backend', backend: string, seq: number}} SwitchBackend the same weights on another backend
  * @typedef {{type: 'optimizer', optimizer: Optimizer, rebuild: boolean, seq: number}} SetOptimizer
  *   from now on; with `rebuild`, the model being trained goes on under them at once

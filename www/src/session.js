@@ -149,8 +149,8 @@ export class TrainingSession {
    *          objective: import('./protocol.js').ObjectiveSettings}} settings
    * @param {boolean} train whether to start training the new model at once
    */
-  reset({ model, objective }, train = false) {
-    this.command({ type: TO_WORKER.reset, model, objective, train });
+  reset({ model, objective, data }, train = false) {
+    this.command({ type: TO_WORKER.reset, model, objective, data, train });
   }
   /**
    * Adam's learning rate and the batch size from now on; with `rebuild`, the model being

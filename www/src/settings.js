@@ -1,5 +1,5 @@
 // The model and objective panel: latent size, likelihood, posterior, architecture, Monte-Carlo
-// samples, β and KL warm-up, each a switch that restarts training after a confirm; Adam's
+// samples, β, KL warm-up and the data (binarised or grey levels), each a switch that restarts training after a confirm; Adam's
 // learning rate and the batch size, which go on training the same model; and the importance
 // samples k of the gap estimate, which changes only the measurement. A value out of range, or a
 // combination that would not fit in memory, is refused with what the field accepts, and nothing
@@ -17,6 +17,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   model: { latentSize: 20, likelihood: { kind: 'bernoulli' }, covariance: 'Diagonal', architecture: 'Mlp' },
   objective: { samples: 1, beta: 1, warmupSteps: 0 },
   optimizer: { learningRate: 1e-3, batchSize: 128 },
+  data: 'binarised',
 });
 
 /** Whether `settings` are those of the shipped models, apart from the latent size. */
@@ -29,7 +30,8 @@ export function isDefault(settings) {
     model.architecture === d.model.architecture &&
     objective.samples === d.objective.samples &&
     objective.beta === d.objective.beta &&
-    objective.warmupSteps === d.objective.warmupSteps
+    objective.warmupSteps === d.objective.warmupSteps &&
+    settings.data === d.data
   );
 }
 
@@ -73,6 +75,7 @@ export class SettingsPanel {
       warmup: $('warmup'),
       learningRate: $('learning-rate'),
       batchSize: $('batch-size'),
+      data: $('data'),
     };
     this.gapInput = $('gap-k');
     const fields = [
@@ -100,7 +103,7 @@ export class SettingsPanel {
     return Number(this.gapInput.value);
   }
 
-  /** @returns {{model: object, objective: object, optimizer: object}} what the controls ask for */
+  /** @returns {{model: object, objective: object, optimizer: object, data: string}} what the controls ask for */
   read() {
     const i = this.inputs;
     const l = this.limits;
@@ -122,6 +125,7 @@ export class SettingsPanel {
         learningRate: numberIn(i.learningRate, l.learningRate, 'The learning rate'),
         batchSize: numberIn(i.batchSize, l.batchSize, 'The batch size', true),
       },
+      data: i.data.value,
     };
   }
 
@@ -137,7 +141,8 @@ export class SettingsPanel {
       this.show(this.current);
       return;
     }
-    const restarts = !sameJson(next.model, this.current.model) || !sameJson(next.objective, this.current.objective);
+    // New data restarts too: the plot's figures would change meaning halfway.
+    const restarts = ['model', 'objective', 'data'].some((part) => !sameJson(next[part], this.current[part]));
     const optimizerChanged = !sameJson(next.optimizer, this.current.optimizer);
     if (!restarts && !optimizerChanged) return;
     if (restarts && !this.actions.confirmReplace()) {
@@ -166,6 +171,7 @@ export class SettingsPanel {
     i.warmup.value = String(objective.warmupSteps);
     i.learningRate.value = String(settings.optimizer.learningRate);
     i.batchSize.value = String(settings.optimizer.batchSize);
+    i.data.value = settings.data;
     this.showSamples();
     this.showSigma();
   }
@@ -188,12 +194,14 @@ export function describeSettings(settings) {
   const { model, objective } = settings;
   const likelihood = {
     bernoulli: 'Bernoulli',
+    'continuous-bernoulli': 'continuous Bernoulli',
     gaussian: `Gaussian σ=${model.likelihood.sigma}`,
     'gaussian-learned': 'Gaussian, learned σ',
   }[model.likelihood.kind];
   const parts = [
     `latent ${model.latentSize}`,
     likelihood,
+    settings.data === 'grey-levels' ? 'grey levels' : 'binarised digits',
     model.covariance === 'Full' ? 'full covariance' : 'diagonal',
     model.architecture === 'Conv' ? 'conv' : 'MLP',
     `L=${objective.samples}`,
@@ -203,3 +211,14 @@ export function describeSettings(settings) {
   if (settings.optimizer) parts.push(`Adam lr=${settings.optimizer.learningRate}`, `batch ${settings.optimizer.batchSize}`);
   return parts.join(' · ');
 }
+
+/**
+ * What the figures of a run are, by the trainer's own rule (`figureMeaning()` from the wasm, which
+ * knows which likelihoods are densities), in a sentence under the plots.
+ */
+export const FIGURE_NOTES = Object.freeze({
+  'negative-log-likelihood':
+    'These are true bounds, in expectation over the sampled z: −ELBO ≥ −IW-k ≥ −log p(x), the negative log-likelihood of the digits as the model scores them.',
+  'binarised-expectation':
+    'A Bernoulli decoder on grey levels: its cross-entropy is the expected −log-likelihood of a randomly binarised digit, not a density of the grey levels, so −ELBO and −IW-k are upper bounds on that expectation, not on any −log p(x).',
+});

@@ -3,12 +3,12 @@
 // device or a crashed worker. The worker's model reaches the screen here: each new model and
 // each new set of weights replaces the viewer, and the plots, figures and views follow.
 
-import { Viewer } from '../../pkg/latent_lab.js';
+import { Viewer, figureMeaning } from '../../pkg/latent_lab.js';
 import { $, attempt, showError, showStatus } from './dom.js';
 import { describeBackend, rememberRace } from './gpu.js';
 import { epochOf } from './plot.js';
 import { TrainingSession } from './session.js';
-import { describeSettings } from './settings.js';
+import { FIGURE_NOTES, describeSettings } from './settings.js';
 import { publishBackend, publishModel, publishRecoveries, publishWeightsStep } from './test-hooks.js';
 
 export class TrainingEvents {
@@ -125,6 +125,7 @@ export class TrainingEvents {
     settings.show(model.settings);
     this.session.optimizer = settings.current.optimizer;
     $('model-description').textContent = describeSettings(settings.current);
+    $('figure-meaning').textContent = FIGURE_NOTES[figureMeaning(settings.current)];
     publishModel(settings.current);
     this.showModel(next, model.weights, model.progress);
   }
@@ -185,7 +186,9 @@ export class TrainingEvents {
     showError(
       `Training diverged at step ${divergence.atStep.toLocaleString('en')}: ${what} became NaN or infinite. ` +
         `Rolled back to step ${divergence.rolledBackTo.toLocaleString('en')}, the last finite snapshot, and paused. ` +
-        `Lower the learning rate (now ${this.settings.current.optimizer.learningRate}) and press Train.`,
+        // No setting of the page diverges by itself (both log-variances are bounded): what is
+        // left is a device computing wrongly, which a retry on another backend may avoid.
+        'Press Train to try again, or switch the backend if it happens again.',
     );
   }
 

@@ -132,9 +132,9 @@ export class TrainingPage {
    * Refuses, before anything changes, settings whose training step would not fit in memory on
    * the backend training now (the worker checks again when it builds the trainer).
    */
-  check({ model, objective, optimizer }) {
+  check({ model, objective, optimizer, data }) {
     const backend = this.events.trainingOn?.kind ?? chooseBackend(this.gpu);
-    const options = { backend, model, objective, optimizer, memoryBudget: this.budgets[backend] };
+    const options = { backend, model, objective, optimizer, data, memoryBudget: this.budgets[backend] };
     checkTrainingSettings(options, this.trainingImageCount);
   }
 

@@ -92,6 +92,6 @@ export class TrainingControls {
   /** @param {{k: number, digits: number, gap: number, negativeLogLikelihood: number}} report */
   showGap(report) {
     $('fig-gap').textContent = `${report.gap.toFixed(2)} nats`;
-    $('fig-gap').title = `−ELBO − (−IW-${report.k}) on ${report.digits} held-out digits; −log p(x) ≤ ${report.negativeLogLikelihood.toFixed(1)} nats`;
+    $('fig-gap').title = `−ELBO − (−IW-${report.k}) on ${report.digits} held-out digits; −IW-${report.k} = ${report.negativeLogLikelihood.toFixed(1)} nats`;
   }
 }

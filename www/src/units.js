@@ -1,6 +1,7 @@
 // Active units: for each latent dimension, the variance over the held-out digits of its
 // posterior mean E_q[zᵢ], on a log scale, against the 0.01 threshold. A dimension below the line
-// says the same thing about every digit: the posterior has collapsed onto the prior there.
+// is inactive: its mean is nearly the same for every digit. The criterion looks at the means only;
+// whether the posterior there is also the prior (collapse) is what its KL says.
 
 import uPlot from 'uplot';
 import { Chart } from './chart.js';
@@ -8,7 +9,7 @@ import { publishActiveUnits } from './test-hooks.js';
 
 /** Burda et al.'s threshold, as in src/evaluation.rs. */
 export const ACTIVE_UNIT_THRESHOLD = 0.01;
-/** Variances are drawn no lower than this, so a fully collapsed unit still shows a stub. */
+/** Variances are drawn no lower than this, so a unit whose mean never moves still shows a stub. */
 const FLOOR = 1e-4;
 
 export class ActiveUnits extends Chart {
@@ -25,7 +26,7 @@ export class ActiveUnits extends Chart {
       series: [
         {},
         { label: 'active', fill: '#2f5bd3', stroke: '#2f5bd3', paths: uPlot.paths.bars({ size: [0.7, 40] }), points: { show: false } },
-        { label: 'collapsed', fill: '#c8ccd6', stroke: '#9aa1b1', paths: uPlot.paths.bars({ size: [0.7, 40] }), points: { show: false } },
+        { label: 'inactive', fill: '#c8ccd6', stroke: '#9aa1b1', paths: uPlot.paths.bars({ size: [0.7, 40] }), points: { show: false } },
         { label: 'threshold 0.01', stroke: '#d9822b', dash: [5, 4], width: 1.5, points: { show: false } },
       ],
     });

@@ -3,7 +3,7 @@
 // in the order they arrive, each answered by a status once done. Its parts are in worker/.
 
 import { FROM_WORKER, TO_WORKER, post } from './protocol.js';
-import { crash, hasCrashed, trapIfAsked, watchCrashes } from './worker/crash.js';
+import { crash, divergeIfAsked, hasCrashed, trapIfAsked, watchCrashes } from './worker/crash.js';
 import { unlessDeviceLost, watchGpuDevices } from './worker/device.js';
 import { Model } from './worker/model.js';
 import { exclusive, yieldToEvents } from './worker/queue.js';
@@ -125,7 +125,7 @@ async function handle(message) {
       break;
     case TO_WORKER.reset:
       stop();
-      model.fresh = { model: message.model, objective: message.objective };
+      model.fresh = { model: message.model, objective: message.objective, data: message.data };
       await start('reset', model.trainer.backend().kind, undefined, true);
       if (message.train) startTraining();
       break;
@@ -203,6 +203,7 @@ async function loop() {
 async function trainChunk() {
   if (state !== 'training') return;
   await trapIfAsked('train');
+  if (divergeIfAsked()) model.trainer.injectNonFiniteWeights();
   const { divergence, progress } = await model.trainChunk();
   if (!divergence) return;
   // The trainer is back at its last finite snapshot: show that model and stop.

@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use latent_lab::data::MnistSplit;
+use latent_lab::data::{MnistSplit, PixelValues};
 use latent_lab::device;
-use latent_lab::evaluation::{estimate_gap, evaluate};
+use latent_lab::evaluation::{FigureMeaning, estimate_gap, evaluate};
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
 use latent_lab::objective::{ElboStats, Objective};
 use latent_lab::trainer::{Trainer, TrainerConfig};
@@ -113,11 +113,18 @@ struct TrainArgs {
     /// The dataset file.
     #[arg(long, default_value = "www/data/mnist-10k.bin")]
     data: PathBuf,
+    /// Train on binarised digits (drawn afresh each time; the held-out ones binarised once with
+    /// a fixed seed) or on the grey levels.
+    #[arg(long, value_enum, default_value_t = PixelValues::Binarised)]
+    pixels: PixelValues,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LikelihoodArg {
+    /// Bernoulli: a true likelihood on binarised digits, a cross-entropy on grey levels.
     Bernoulli,
+    /// The continuous Bernoulli, a density on grey levels.
+    ContinuousBernoulli,
     /// Gaussian with the fixed --sigma.
     Gaussian,
     /// Gaussian with a learned σ.
@@ -168,6 +175,7 @@ fn train(args: TrainArgs) -> Result<(), String> {
         .with_latent_size(args.latent_size)
         .with_likelihood(match args.likelihood {
             LikelihoodArg::Bernoulli => Likelihood::Bernoulli,
+            LikelihoodArg::ContinuousBernoulli => Likelihood::ContinuousBernoulli,
             LikelihoodArg::Gaussian => Likelihood::Gaussian { sigma: args.sigma },
             LikelihoodArg::GaussianLearned => Likelihood::GaussianLearned,
         })
@@ -180,14 +188,16 @@ fn train(args: TrainArgs) -> Result<(), String> {
     let config = TrainerConfig::new(model)
         .with_objective(objective)
         .with_learning_rate(args.learning_rate)
-        .with_batch_size(args.batch_size);
+        .with_batch_size(args.batch_size)
+        .with_data(args.pixels);
     let kind = args.backend.kind();
     let device = pollster::block_on(device::open(kind))?;
     let mut trainer = Trainer::new(config, &data, &device, args.seed, None)?;
     let steps_per_epoch = trainer.steps_per_epoch();
     println!(
-        "training latent {} on {} for {} epochs of {} steps (batch {}, learning rate {})",
+        "training latent {} on {} of {} for {} epochs of {} steps (batch {}, learning rate {})",
         args.latent_size,
+        args.pixels.label(),
         kind.label(),
         args.epochs,
         steps_per_epoch,
@@ -261,19 +271,23 @@ fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<
             progress.step, progress.images_seen
         );
     }
+    let pixels = weights.data;
+    let figures = FigureMeaning::of(weights.config.likelihood, pixels);
     let model = weights.into_model(&device)?;
-    let heldout = data.heldout.to_tensor(&device);
+    let heldout = pixels.heldout(&data.heldout).to_tensor(&device);
     let report = pollster::block_on(evaluate(&model, &heldout))?;
     println!(
-        "held out: {}, {}/{} active units",
+        "held out ({}): {}, {}/{} active units",
+        pixels.label(),
         describe(&report.elbo),
         report.active_units,
         model.latent_size()
     );
     let gap = pollster::block_on(estimate_gap(&model, &heldout, k))?;
     println!(
-        "held out, {k} importance samples: −ELBO {:.2}, −log p(x) ≤ {:.2}, gap {:.2} nats",
+        "held out, {k} importance samples: −ELBO {:.2}, −IW-{k} {:.2}, gap {:.2} nats",
         gap.negative_elbo, gap.negative_log_likelihood, gap.gap
     );
+    println!("{}", figures.describe());
     Ok(())
 }

@@ -45,11 +45,19 @@ export function crash(error) {
 /**
  * For the browser tests only (set through Playwright in the worker): makes the next training
  * chunk, import or pause fail the way an out-of-memory trap does, with an error thrown outside
- * any promise chain and a call that never returns.
- * @type {{next: null | 'train' | 'load' | 'pause'}}
+ * any promise chain and a call that never returns; or ('diverge') makes the next chunk's
+ * weights NaN, as a device computing wrongly would, so that it diverges and rolls back.
+ * @type {{next: null | 'train' | 'load' | 'pause' | 'diverge'}}
  */
 const faults = { next: null };
 self.latentLabFaults = faults;
+
+/** Whether the tests asked for the next chunk to diverge (once). */
+export function divergeIfAsked() {
+  if (faults.next !== 'diverge') return false;
+  faults.next = null;
+  return true;
+}
 
 /** At `point`, traps if the tests asked for it (a promise that never settles), else nothing. */
 export function trapIfAsked(point) {

@@ -23,7 +23,7 @@ export class Model {
     this.optimizer = {};
     /** @type {Record<string, import('../protocol.js').MemoryBudget>} by backend */
     this.memoryBudgets = {};
-    /** What a reset builds: {model, objective} (protocol.js: Reset). */
+    /** What a reset builds: {model, objective, data} (protocol.js: Reset). */
     this.fresh = null;
     /** Importance samples of the gap estimate. */
     this.gapK = 16;
@@ -44,7 +44,7 @@ export class Model {
 
   /**
    * A trainer on `backend` from `weights` (fresh ones when absent, as `settings.model` asks) with
-   * `settings` (`{model?, objective?, optimizer?}`, what the weights file does not bring), refused if a step would not fit that backend's
+   * `settings` (`{model?, objective?, optimizer?, data?}`, what the weights file does not bring), refused if a step would not fit that backend's
    * memory budget. It is not the model's trainer until `start` makes it so.
    * @returns {Promise<TrainerHandle>}
    */
