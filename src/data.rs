@@ -110,7 +110,9 @@ impl PixelValues {
     }
 
     /// A batch of training images as this setting trains on them: binarised afresh on the
-    /// device (a uniform draw and a comparison), or as they are.
+    /// device, or as they are. The pixel is 1 where its grey level exceeds a uniform draw,
+    /// written as max(0, sign(grey − u)) rather than a comparison so that it stays one
+    /// elementwise float kernel that fusion can join, not a comparison and a cast of its own.
     ///
     /// # Shapes
     ///   - grey_levels, output: `[batch, 784]`
@@ -122,7 +124,7 @@ impl PixelValues {
                     Distribution::Uniform(0.0, 1.0),
                     &grey_levels.device(),
                 );
-                grey_levels.greater(uniform).float()
+                (grey_levels - uniform).sign().clamp_min(0.0)
             }
             Self::GreyLevels => grey_levels,
         }

@@ -86,7 +86,7 @@ pub struct GapReport {
     pub negative_elbo: f64,
     /// −IW-k: an upper bound that tightens as k grows, on −log p(x) or on the expected −log p of
     /// a randomly binarised digit, as [`FigureMeaning`] says.
-    pub negative_log_likelihood: f64,
+    pub negative_iw_bound: f64,
     /// −ELBO − (−IW-k) ≥ 0: how much of the ELBO's distance from log p(x) the extra samples
     /// recover, a lower bound on E[KL(q(z|x) ‖ p(z|x))].
     pub gap: f64,
@@ -304,12 +304,12 @@ pub async fn estimate_gap(model: &Vae, images: &Tensor<2>, k: usize) -> Result<G
     }
     let (elbo, bound) = sums.ok_or("no images to evaluate")?;
     let [elbo, bound] = read_scalars([elbo, bound]).await?;
-    let (negative_elbo, negative_log_likelihood) = (-elbo / count as f64, -bound / count as f64);
+    let (negative_elbo, negative_iw_bound) = (-elbo / count as f64, -bound / count as f64);
     Ok(GapReport {
         k,
         digits: count,
         negative_elbo,
-        negative_log_likelihood,
-        gap: negative_elbo - negative_log_likelihood,
+        negative_iw_bound,
+        gap: negative_elbo - negative_iw_bound,
     })
 }

@@ -13,14 +13,16 @@ use latent_lab::posterior::{Posterior, kl_divergence, reparameterize};
 
 #[test]
 fn kl_of_a_diagonal_posterior_matches_a_hand_computed_value() {
-    // μ = (1, −2), σ² = (4, ¼): KL = ½[(1 + 4 − 1 − ln 4) + (4 + ¼ − 1 − ln ¼)] = ½ · 7.25, the
-    // logs cancelling. A formula that dropped μ², used σ for σ², or lost the ½ is off by nats;
-    // at the prior (μ = 0, σ = 1) all of those would still give 0.
+    // μ = (1, −2), σ² = (4, ½): KL = ½[(1 + 4 − 1 − ln 4) + (4 + ½ − 1 − ln ½)]
+    // = ½ (7.5 − ln 2) = 3.403426. A formula that dropped μ², used σ for σ², flipped the sign of
+    // log σ² (which σ² = (4, ¼) would hide: its logs cancel) or lost the ½ is off by nats; at the
+    // prior (μ = 0, σ = 1) all of those would still give 0.
     let device = common::device();
     let row = |v: [f32; 2]| Tensor::<1>::from_floats(v, &device).reshape([1, 2]);
-    let posterior = Posterior::diagonal(row([1.0, -2.0]), row([4f32.ln(), 0.25f32.ln()]));
-    let kl = common::values(kl_divergence(&posterior))[0];
-    assert!((kl - 3.625).abs() < 1e-5, "{kl}");
+    let posterior = Posterior::diagonal(row([1.0, -2.0]), row([4f32.ln(), 0.5f32.ln()]));
+    let kl = common::values(kl_divergence(&posterior))[0] as f64;
+    let expected = 0.5 * (7.5 - std::f64::consts::LN_2);
+    assert!((kl - expected).abs() < 1e-5, "{kl} against {expected}");
     let zeros = Tensor::<2>::zeros([4, 20], &device);
     let at_prior = common::values(kl_divergence(&Posterior::diagonal(zeros.clone(), zeros)));
     assert!(at_prior.iter().all(|&k| k == 0.0), "{at_prior:?}");

@@ -108,7 +108,7 @@ impl TrainerHandle {
         Ok(value)
     }
 
-    /// Resolves to `{ k, digits, negativeElbo, negativeLogLikelihood, gap }` on the first
+    /// Resolves to `{ k, digits, negativeElbo, negativeIwBound, gap }` on the first
     /// `digits` held-out digits.
     #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = estimateGap))]
     pub async fn estimate_gap(&self, k: usize, digits: usize) -> Result<JsValue, WebError> {

@@ -13,9 +13,9 @@ test('halving averages neighbours and keeps an odd last point', () => {
 });
 
 test('gap points keep their k and digits from the later point', () => {
-  const a = { epoch: 1, k: 16, digits: 100, negativeElbo: 100, negativeLogLikelihood: 96, gap: 4 };
-  const b = { epoch: 2, k: 64, digits: 100, negativeElbo: 98, negativeLogLikelihood: 95, gap: 3 };
-  assert.deepEqual(halve([a, b]), [{ epoch: 1.5, k: 64, digits: 100, negativeElbo: 99, negativeLogLikelihood: 95.5, gap: 3.5 }]);
+  const a = { epoch: 1, k: 16, digits: 100, negativeElbo: 100, negativeIwBound: 96, gap: 4 };
+  const b = { epoch: 2, k: 64, digits: 100, negativeElbo: 98, negativeIwBound: 95, gap: 3 };
+  assert.deepEqual(halve([a, b]), [{ epoch: 1.5, k: 64, digits: 100, negativeElbo: 99, negativeIwBound: 95.5, gap: 3.5 }]);
 });
 
 test('a long run stays within the limit', () => {

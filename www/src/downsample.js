@@ -7,7 +7,7 @@
  */
 export const MAX_POINTS = 2000;
 /** The figures that are averaged when two points merge; others (k, digits) come from the later. */
-const AVERAGED = ['epoch', 'negativeElbo', 'reconstruction', 'kl', 'negativeLogLikelihood', 'gap'];
+const AVERAGED = ['epoch', 'negativeElbo', 'reconstruction', 'kl', 'negativeIwBound', 'gap'];
 
 /** Every two neighbouring points as their average (an odd last point kept as it is). */
 export function halve(points) {

@@ -95,7 +95,7 @@ export class GapPlot extends EpochChart {
         { label: '−IW-k (a tighter upper bound)', stroke: '#8a3ffc', width: 2, points: { show: true, size: 5 } },
       ],
     };
-    super(container, 200, options, ['gap'], (list, p) => [p.epoch, p.negativeElbo, p.negativeLogLikelihood]);
+    super(container, 200, options, ['gap'], (list, p) => [p.epoch, p.negativeElbo, p.negativeIwBound]);
   }
 
   /** @type {object[]} every estimate, for the autosave */
@@ -105,7 +105,10 @@ export class GapPlot extends EpochChart {
 
   /** @param {object[]} history saved points */
   restore(history = []) {
-    this.restorePoints({ gap: history });
+    // Autosaves from before the field was named for what it is (an upper bound, −IW-k) call it
+    // negativeLogLikelihood.
+    const renamed = history.map(({ negativeLogLikelihood, ...p }) => ({ negativeIwBound: negativeLogLikelihood, ...p }));
+    this.restorePoints({ gap: renamed });
   }
 
   historyUntil(epoch) {
@@ -114,7 +117,7 @@ export class GapPlot extends EpochChart {
 
   /**
    * @param {number} epoch
-   * @param {{k: number, digits: number, negativeElbo: number, negativeLogLikelihood: number,
+   * @param {{k: number, digits: number, negativeElbo: number, negativeIwBound: number,
    *          gap: number}} report
    */
   add(epoch, report) {

@@ -89,9 +89,9 @@ export class TrainingControls {
     if (active != null) $('fig-active').textContent = `${active} / ${latent}`;
   }
 
-  /** @param {{k: number, digits: number, gap: number, negativeLogLikelihood: number}} report */
+  /** @param {{k: number, digits: number, gap: number, negativeIwBound: number}} report */
   showGap(report) {
     $('fig-gap').textContent = `${report.gap.toFixed(2)} nats`;
-    $('fig-gap').title = `−ELBO − (−IW-${report.k}) on ${report.digits} held-out digits; −IW-${report.k} = ${report.negativeLogLikelihood.toFixed(1)} nats`;
+    $('fig-gap').title = `−ELBO − (−IW-${report.k}) on ${report.digits} held-out digits; −IW-${report.k} = ${report.negativeIwBound.toFixed(1)} nats`;
   }
 }

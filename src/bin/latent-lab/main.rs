@@ -286,7 +286,7 @@ fn evaluate_file(path: &PathBuf, k: usize, data: &PathBuf, seed: u64) -> Result<
     let gap = pollster::block_on(estimate_gap(&model, &heldout, k))?;
     println!(
         "held out, {k} importance samples: −ELBO {:.2}, −IW-{k} {:.2}, gap {:.2} nats",
-        gap.negative_elbo, gap.negative_log_likelihood, gap.gap
+        gap.negative_elbo, gap.negative_iw_bound, gap.gap
     );
     println!("{}", figures.describe());
     Ok(())
