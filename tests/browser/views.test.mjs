@@ -9,6 +9,16 @@ import { canvasChanged, canvasPixels, inkedPixels, screenshots, usePage, waitFor
 
 const TIMEOUT = 180_000;
 
+/** Φ(x) by Simpson's rule on the density from 0: independent of the page's approximation. */
+function normalCdf(x) {
+  const n = 2_000;
+  const h = x / n;
+  const density = (t) => Math.exp(-t * t / 2) / Math.sqrt(2 * Math.PI);
+  let sum = density(0) + density(x);
+  for (let i = 1; i < n; i++) sum += (i % 2 ? 4 : 2) * density(i * h);
+  return 0.5 + (sum * h) / 3;
+}
+
 describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
   const opened = usePage({ readyTimeout: 120_000 }, { before, after });
   let page, problems;
@@ -52,6 +62,66 @@ describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
     await canvasChanged(page, 'latent-map', map);
     await canvasChanged(page, 'manifold', grid);
     await page.selectOption('#map-x', 'pc0');
+  });
+
+  test('the manifold and the strip paint the decodes of the points their maths gives', async () => {
+    // The points computed here, independently of the page's code: the grid at Φ⁻¹ of (i + ½)/12
+    // (Φ⁻¹ by bisection on Φ integrated by Simpson's rule) along the map's two axes, x to the
+    // right and y up; the strip by the textbook slerp between the two ends. The page decodes
+    // them, and each canvas cell must show exactly that decode: a grid off by a row, flipped,
+    // at other quantiles, or a strip along another path, paints other digits.
+    await page.selectOption('#interpolation-mode', 'spherical');
+    const { axes, a, b, latent } = await page.evaluate(() => {
+      const v = window.latentLab.views;
+      return { axes: v.map.axes().map((x) => Array.from(x)), a: Array.from(v.endPoint('A')), b: Array.from(v.endPoint('B')), latent: v.latent };
+    });
+    const side = 12;
+    const quantile = (p) => {
+      let [lo, hi] = [-10, 10];
+      for (let i = 0; i < 60; i++) {
+        const mid = (lo + hi) / 2;
+        if (normalCdf(mid) < p) lo = mid;
+        else hi = mid;
+      }
+      return (lo + hi) / 2;
+    };
+    const grid = [];
+    for (let row = 0; row < side; row++) {
+      const y = quantile((side - row - 0.5) / side);
+      for (let col = 0; col < side; col++) {
+        const x = quantile((col + 0.5) / side);
+        for (let j = 0; j < latent; j++) grid.push(x * axes[0][j] + y * axes[1][j]);
+      }
+    }
+    const dot = (u, w) => u.reduce((sum, value, i) => sum + value * w[i], 0);
+    const theta = Math.acos(dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b)));
+    assert.ok(theta > 0.01 && theta < Math.PI - 0.01, `the default ends are an ordinary pair (θ = ${theta})`);
+    const strip = [];
+    for (let step = 0; step < 10; step++) {
+      const t = step / 9;
+      const [wa, wb] = [Math.sin((1 - t) * theta) / Math.sin(theta), Math.sin(t * theta) / Math.sin(theta)];
+      for (let j = 0; j < latent; j++) strip.push(wa * a[j] + wb * b[j]);
+    }
+    for (const [id, points, columns] of [['manifold', grid, side], ['interpolation', strip, 10]]) {
+      // The page paints 255 − round(255 p) in 28 × 28 cells one pixel apart; z rounded to f32
+      // here and there may move a shade by 1.
+      const matches = ([id, points, columns]) => {
+        const decoded = window.latentLab.views.decode(Float32Array.from(points));
+        const canvas = document.getElementById(id);
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let worst = 0;
+        for (let k = 0; k < decoded.length / 784; k++) {
+          const [x0, y0] = [(k % columns) * 29, Math.floor(k / columns) * 29];
+          for (let i = 0; i < 784; i++) {
+            const expected = 255 - Math.round(255 * Math.min(1, Math.max(0, decoded[k * 784 + i])));
+            const at = 4 * ((y0 + Math.floor(i / 28)) * canvas.width + x0 + (i % 28));
+            worst = Math.max(worst, Math.abs(data[at] - expected));
+          }
+        }
+        return worst <= 1;
+      };
+      await page.waitForFunction(matches, [id, points, columns], { timeout: 10_000, polling: 200 });
+    }
   });
 
   test('clicking a digit on the map moves the sliders to its μ and makes it an end', async () => {
