@@ -5,19 +5,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { normalCdf } from '../js/fixtures/normal.mjs';
 import { canvasChanged, canvasPixels, inkedPixels, screenshots, usePage, waitForState } from './harness.mjs';
 
 const TIMEOUT = 180_000;
-
-/** Φ(x) by Simpson's rule on the density from 0: independent of the page's approximation. */
-function normalCdf(x) {
-  const n = 2_000;
-  const h = x / n;
-  const density = (t) => Math.exp(-t * t / 2) / Math.sqrt(2 * Math.PI);
-  let sum = density(0) + density(x);
-  for (let i = 1; i < n; i++) sum += (i % 2 ? 4 : 2) * density(i * h);
-  return 0.5 + (sum * h) / 3;
-}
 
 describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
   const opened = usePage({ readyTimeout: 120_000 }, { before, after });
@@ -80,7 +71,7 @@ describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
       let [lo, hi] = [-10, 10];
       for (let i = 0; i < 60; i++) {
         const mid = (lo + hi) / 2;
-        if (normalCdf(mid) < p) lo = mid;
+        if (normalCdf(mid, 2_000) < p) lo = mid;
         else hi = mid;
       }
       return (lo + hi) / 2;

@@ -4,16 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gridPoints, normalQuantile } from '../../www/src/manifold.js';
 import { samplePrior } from '../../www/src/sliders.js';
-
-/** Φ(x) by Simpson's rule on the density from 0: independent of the code's approximation. */
-function normalCdf(x) {
-  const n = 20_000;
-  const h = x / n;
-  const density = (t) => Math.exp(-t * t / 2) / Math.sqrt(2 * Math.PI);
-  let sum = density(0) + density(x);
-  for (let i = 1; i < n; i++) sum += (i % 2 ? 4 : 2) * density(i * h);
-  return 0.5 + (sum * h) / 3;
-}
+import { normalCdf } from './fixtures/normal.mjs';
 
 test('Φ⁻¹ inverts Φ across the body and both tails, and matches tabulated quantiles', () => {
   for (const p of [1e-6, 0.001, 0.0242, 0.0243, 0.1, 0.3, 0.5, 0.7, 0.9, 0.9757, 0.999, 1 - 1e-6]) {
