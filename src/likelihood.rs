@@ -17,9 +17,21 @@ const LN_2PI: f64 = 1.837_877_066_409_345_3;
 ///   - logits, targets: `[batch, pixels]`
 ///   - output: `[batch]`, nats per image
 pub fn bernoulli_negative_log_likelihood(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    let per_pixel =
-        logits.clone().clamp_min(0.0) - logits.clone() * targets + logits.abs().neg().exp().log1p();
-    per_pixel.sum_dim(1).squeeze_dim(1)
+    bernoulli_cross_entropy(logits, targets)
+        .sum_dim(1)
+        .squeeze_dim(1)
+}
+
+/// The cross-entropy of each pixel, softplus(ℓ) − ℓ·x: the Bernoulli's −log p and the first term
+/// of the continuous Bernoulli's.
+fn bernoulli_cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<2> {
+    softplus(logits.clone()) - logits * targets
+}
+
+/// log(1 + e^t) as max(t, 0) + log(1 + e^−|t|), which never evaluates exp of a large positive
+/// number.
+fn softplus<const D: usize>(t: Tensor<D>) -> Tensor<D> {
+    t.clone().clamp_min(0.0) + t.abs().neg().exp().log1p()
 }
 
 /// −log p(x|λ) for the continuous Bernoulli (Loaiza-Ganem & Cunningham, 2019), the normalised
@@ -43,10 +55,10 @@ pub fn continuous_bernoulli_negative_log_likelihood(
     let l2 = logits.clone().clamp(-SERIES_BELOW, SERIES_BELOW).square();
     let series = (l2.clone() * l2.mul_scalar(-7.0 / 1440.0).add_scalar(1.0 / 12.0))
         .add_scalar(std::f64::consts::LN_2);
-    let log_normaliser = exact.mask_where(magnitude.clone().lower_elem(SERIES_BELOW), series);
-    let cross_entropy =
-        logits.clone().clamp_min(0.0) - logits * targets + magnitude.neg().exp().log1p();
-    (cross_entropy - log_normaliser).sum_dim(1).squeeze_dim(1)
+    let log_normaliser = exact.mask_where(magnitude.lower_elem(SERIES_BELOW), series);
+    (bernoulli_cross_entropy(logits, targets) - log_normaliser)
+        .sum_dim(1)
+        .squeeze_dim(1)
 }
 
 /// The mean of a continuous Bernoulli with logits ℓ, E[x] = ½ + ½ coth(ℓ/2) − 1/ℓ, which is not
@@ -87,7 +99,6 @@ const SERIES_BELOW: f64 = 0.1;
 /// v ≈ 88.7, and one such unit turns the whole loss to NaN.
 pub fn bound_log_variance<const D: usize>(v: Tensor<D>) -> Tensor<D> {
     let b = LOG_VARIANCE_BOUND;
-    let softplus = |t: Tensor<D>| t.clone().clamp_min(0.0) + t.abs().neg().exp().log1p();
     v.clone() - softplus(v.clone().sub_scalar(b)) + softplus(v.neg().sub_scalar(b))
 }
 

@@ -103,8 +103,8 @@ impl Encoder {
 
     /// # Shapes
     ///   - images: `[batch, 784]`, grey levels in `[0, 1]`
-    ///   - output: μ and log σ² `[batch, latent]` (log σ² bounded smoothly to ±15), and for a full covariance the strictly lower
-    ///     part of L `[batch, latent, latent]`
+    ///   - output: μ and log σ² `[batch, latent]` (log σ² bounded smoothly to ±15), and for a
+    ///     full covariance the strictly lower part of L `[batch, latent, latent]`
     pub fn forward(&self, images: Tensor<2>) -> Posterior {
         let h = self.body.forward(images);
         let mean = self.mean.forward(h.clone());

@@ -283,8 +283,8 @@ impl Trainer {
         self.progress = snapshot.progress;
     }
 
-    /// The negative ELBO and its terms on the held-out split (binarised once when the data is), the encoder's means, and which
-    /// latent units are active.
+    /// The negative ELBO and its terms on the held-out split (binarised once when the data is),
+    /// the encoder's means, and which latent units are active.
     pub async fn evaluate(&self) -> Result<HeldoutReport, String> {
         evaluation::evaluate(&self.model.valid(), &self.heldout_images).await
     }
