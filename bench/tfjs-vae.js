@@ -51,11 +51,16 @@ function negativeElbo(m, x) {
 
 /**
  * Trains from fresh weights and reports the pace.
- * @param {{backend: string, seconds: number, batchSize?: number, data?: string}} options
+ * @param {{backend: string, seconds: number, batchSize?: number, threads?: number, data?: string}} options
+ *   `threads`: the wasm backend's thread count, in a cross-origin isolated page
  * @returns {Promise<{backend: string, firstStep: number, stepsPerSecond: number, imagesPerSecond: number, loss: number}>}
  */
-async function runPeer({ backend, seconds, batchSize = 128, data = '../www/data/mnist-10k.bin' }) {
-  if (backend === 'wasm') tf.wasm.setWasmPaths('node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+async function runPeer({ backend, seconds, batchSize = 128, threads, data = '../www/data/mnist-10k.bin' }) {
+  if (backend === 'wasm') {
+    tf.wasm.setWasmPaths('node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+    // Its threaded build loads only where the page is cross-origin isolated.
+    if (threads) tf.wasm.setThreadsCount(threads);
+  }
   if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js backend ${backend} is not available`);
   await tf.ready();
   const images = await loadTrainImages(data);
@@ -95,6 +100,7 @@ async function runPeer({ backend, seconds, batchSize = 128, data = '../www/data/
   return {
     gpu: globalThis.benchGpu?.totals().steps,
     backend: tf.getBackend(),
+    threads: backend === 'wasm' ? tf.wasm.getThreadsCount() : undefined,
     firstStep,
     stepsPerSecond: done / elapsed,
     imagesPerSecond: (done * batchSize) / elapsed,

@@ -4,9 +4,12 @@
 // Not part of the test suite; BENCHMARKS.md keeps its output.
 //
 // Usage: node scripts/bench.mjs [--seconds 30] [--backends cpu,webgpu] [--peers wasm,webgl,webgpu]
+// The CPU path runs three times: as a page that is not cross-origin isolated gets it (the
+// single-threaded build), and isolated on the threaded build with 1 thread and with one per core.
+// TensorFlow.js's wasm peer runs in an isolated page too, on one thread per core and on one.
 //                               [--no-build] [--no-native] [--no-large] [--no-conv]
 // --no-large skips the responsiveness run with the largest model the page accepts (convolutional,
-// latent 64, full covariance) training on the CPU; --no-conv the count of the convolutional
+// latent 64, full covariance) training on the CPU, and the CPU runs at batch 512; --no-conv the count of the convolutional
 // model's GPU work. On WebGPU the GPU work is counted (bench/gpu-work.mjs, evaluated in the
 // training worker and in the peer's page): per training step, and per held-out evaluation,
 // weight sync and gap estimate apart.
@@ -127,14 +130,28 @@ function countWorkerGpu(page) {
   };
 }
 
-async function measurePage(server, backend) {
+/**
+ * The page training on `backend`; on the CPU, with `threads` threads, or (without) as a page that
+ * is not cross-origin isolated gets it: the single-threaded build.
+ */
+async function measurePage(server, backend, threads, batch = BATCH) {
   const browser = await launch({ webgpu: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const gpu = backend === 'webgpu' ? countWorkerGpu(page) : null;
-  await page.goto(`${server.url}?backend=${backend}`);
+  await page.goto(`${server.url}?backend=${backend}${threads ? `&threads=${threads}` : ''}`);
   await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 120_000 });
+  if (batch !== BATCH) {
+    // As a person sets it: the same model trains on under the new batch size.
+    await page.evaluate((b) => {
+      const input = document.getElementById('batch-size');
+      input.value = String(b);
+      input.dispatchEvent(new Event('change'));
+    }, batch);
+    await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 120_000 });
+  }
   const firstDigit = await page.evaluate(() => performance.getEntriesByName('latent-lab:first-digit')[0].startTime);
   const label = await page.evaluate(() => document.getElementById('backend').title || document.getElementById('backend').value);
+  const isolated = await page.evaluate(() => crossOriginIsolated);
   const idle = { slider: await sliderLatency(page), draw: await drawLatency(page) };
   await page.click('#clear');
   const clicked = await page.evaluate(() => performance.now());
@@ -152,7 +169,7 @@ async function measurePage(server, backend) {
   // page's own decoding competes with the worker for a core).
   const training = { slider: await sliderLatency(page), draw: await drawLatency(page) };
   await browser.close();
-  return { backend, label, firstDigit, firstStep, imagesPerSecond: stepsPerSecond * BATCH, idle, training, gpuWork };
+  return { backend, threads, batch, isolated, label, firstDigit, firstStep, imagesPerSecond: stepsPerSecond * batch, idle, training, gpuWork };
 }
 
 /**
@@ -223,22 +240,51 @@ async function measureLargeModel(server) {
   return { slider: { p50: Math.max(slider.p50, slider2.p50), p95: Math.max(slider.p95, slider2.p95) }, longTasks, pauseMs, stepSeconds };
 }
 
-async function measurePeer(server, backend) {
+/** TensorFlow.js on `backend`, in a cross-origin isolated page: its wasm backend on `threads`. */
+async function measurePeer(server, backend, threads) {
   const browser = await launch({ webgpu: true });
   const page = await browser.newPage();
+  // TF.js's threaded wasm starts hardwareConcurrency / 2 workers up front (its Emscripten
+  // PTHREAD_POOL_SIZE) and cannot start more later on the main thread, so on 2 cores it would run
+  // 1 thread whatever it is asked for. Reporting twice the cores lets it start the `threads` asked
+  // for; the peer prints the count it really runs (tf.wasm.getThreadsCount()).
+  if (threads > 1) {
+    await page.addInitScript(() => {
+      const cores = navigator.hardwareConcurrency;
+      Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 2 * cores });
+    });
+  }
   await page.goto(`${server.url}bench/tfjs.html`);
   if (backend === 'webgpu') await page.evaluate(GPU_COUNTER);
-  const peer = await page.evaluate(({ b, s }) => window.runPeer({ backend: b, seconds: s }), { b: backend, s: seconds * 0.75 });
+  const peer = await page.evaluate(({ b, s, t }) => window.runPeer({ backend: b, seconds: s, threads: t }), { b: backend, s: seconds * 0.75, t: threads });
   await browser.close();
   return peer;
 }
 
 const pageServer = await serve(0);
+// The same page from a host that cannot isolate it (as from file://): the single-threaded build.
+const plainServer = await serve(0, undefined, { isolated: false });
 const repoServer = await serve(0, root);
+const cores = cpus().length;
+/** Each run of the page: the CPU path single-threaded, then threaded on 1 and on every core. */
+const runs = options.backends.split(',').flatMap((backend) =>
+  backend === 'cpu'
+    ? [
+        { key: 'cpu-single', backend, server: plainServer },
+        { key: 'cpu-1', backend, server: pageServer, threads: 1 },
+        ...(cores > 1 ? [{ key: `cpu-${cores}`, backend, server: pageServer, threads: cores }] : []),
+        // How the threads' gain grows with the work per step.
+        ...(options['no-large'] ? [] : [
+          { key: 'cpu-single-b512', backend, server: plainServer, batch: 512 },
+          ...(cores > 1 ? [{ key: `cpu-${cores}-b512`, backend, server: pageServer, threads: cores, batch: 512 }] : []),
+        ]),
+      ]
+    : [{ key: backend, backend, server: pageServer }],
+);
 const pages = [];
-for (const backend of options.backends.split(',')) {
-  console.error(`latent-lab on ${backend}…`);
-  pages.push(await measurePage(pageServer, backend));
+for (const { key, backend, server, threads, batch } of runs) {
+  console.error(`latent-lab on ${key}…`);
+  pages.push({ key, ...(await measurePage(server, backend, threads, batch)) });
 }
 let conv = null;
 if (options.backends.split(',').includes('webgpu') && !options['no-conv']) {
@@ -252,16 +298,27 @@ if (!options['no-large']) {
 }
 const peers = {};
 for (const backend of options.peers.split(',')) {
-  console.error(`TensorFlow.js on ${backend}…`);
-  peers[backend] = await measurePeer(repoServer, backend);
+  // The wasm backend on as many threads as the page's pool at full size, and on one.
+  const variants = backend === 'wasm' ? [[`tfjs-wasm-${cores}`, cores], ['tfjs-wasm-1', 1]] : [[`tfjs-${backend}`, undefined]];
+  for (const [key, threads] of variants) {
+    console.error(`TensorFlow.js on ${key}…`);
+    peers[key] = await measurePeer(repoServer, backend, threads);
+  }
 }
 await pageServer.close();
+await plainServer.close();
 await repoServer.close();
 
-let native = null;
+/** The native trainer on 1 thread and on every core (rayon's pool and the GEMM's own threads). */
+const native = [];
 if (!options['no-native']) {
   console.error('the native trainer (cargo run --bin latent-lab -- bench)…');
-  native = run('cargo', ['run', '--quiet', '--bin', 'latent-lab', '--', 'bench', '--backend', 'cpu', '--seconds', '10']).trim();
+  run('cargo', ['build', '--quiet', '--release', '--bin', 'latent-lab']);
+  for (const threads of [...new Set([1, cores])]) {
+    const env = { ...process.env, RAYON_NUM_THREADS: String(threads), MATMUL_NUM_THREADS: String(threads) };
+    const out = execFileSync(join(root, 'target', 'release', 'latent-lab'), ['bench', '--backend', 'cpu', '--seconds', '10'], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    native.push(out.toString().trim());
+  }
 }
 
 const size = (path) => {
@@ -270,6 +327,7 @@ const size = (path) => {
 };
 const sizes = {
   wasm: size('www/dist/latent_lab_bg.wasm'),
+  'threaded wasm (CPU only)': size('www/dist/latent_lab_threads_bg.wasm'),
   js: size('www/dist/app.js'),
   data: size('www/data/mnist-10k.bin'),
   model: size('www/models/latent-20.bpk'),
@@ -280,11 +338,11 @@ const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '–');
 const lat = (l) => `${fmt(l.p50, 1)} / ${fmt(l.p95, 1)}`;
 const chromium = run('/usr/bin/chromium', ['--version']).trim();
 console.log(`\n## latent-lab benchmark, ${new Date().toISOString().slice(0, 16)}Z`);
-console.log(`${cpus().length} × ${cpus()[0].model}; ${chromium}; ${seconds} s per backend (a quarter warm-up); batch ${BATCH}\n`);
+console.log(`${cpus().length} × ${cpus()[0].model}; ${chromium}; ${seconds} s per backend (a quarter warm-up); batch ${BATCH} unless the row says\n`);
 console.log('| latent-lab page | images/s | first step | navigation → first digit | slider → painted p50 / p95, idle | while training | draw → reconstruction p50 / p95, idle | while training |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const p of pages) {
-  console.log(`| ${p.backend} (${p.label}) | ${fmt(p.imagesPerSecond)} | ${fmt(p.firstStep, 2)} s | ${fmt(p.firstDigit)} ms | ${lat(p.idle.slider)} ms | ${lat(p.training.slider)} ms | ${lat(p.idle.draw)} ms | ${lat(p.training.draw)} ms |`);
+  console.log(`| ${p.key} (${p.label}${p.isolated ? '' : '; not isolated'}) | ${fmt(p.imagesPerSecond)} | ${fmt(p.firstStep, 2)} s | ${fmt(p.firstDigit)} ms | ${lat(p.idle.slider)} ms | ${lat(p.training.slider)} ms | ${lat(p.idle.draw)} ms | ${lat(p.training.draw)} ms |`);
 }
 if (large) {
   const longest = large.longTasks.length ? Math.max(...large.longTasks) : 0;
@@ -297,7 +355,7 @@ const perStep = (w) => w?.steps && w.steps.steps > 0 ? w.steps : null;
 const webgpuPage = pages.find((p) => p.backend === 'webgpu');
 if (perStep(webgpuPage?.gpuWork)) gpuRows.push(['latent-lab webgpu, default model (MLP)', webgpuPage.gpuWork.steps]);
 if (perStep(conv?.gpuWork)) gpuRows.push(['latent-lab webgpu, convolutional model', conv.gpuWork.steps]);
-if (peers.webgpu?.gpu?.steps > 0) gpuRows.push(['TensorFlow.js webgpu, default model', peers.webgpu.gpu]);
+if (peers['tfjs-webgpu']?.gpu?.steps > 0) gpuRows.push(['TensorFlow.js webgpu, default model', peers['tfjs-webgpu'].gpu]);
 if (gpuRows.length) {
   const per = (w, key) => w[key] / w.steps;
   console.log(`\n| GPU work per training step (batch ${BATCH}) | dispatches | queue submits | writeBuffer calls | writeBuffer bytes | readbacks (mapAsync) | distinct pipelines | steps counted |`);
@@ -305,7 +363,7 @@ if (gpuRows.length) {
   for (const [name, w] of gpuRows) {
     console.log(`| ${name} | ${fmt(per(w, 'dispatches'))} | ${fmt(per(w, 'submits'), 1)} | ${fmt(per(w, 'writeBuffers'), 1)} | ${fmt(per(w, 'writeBytes'))} | ${fmt(per(w, 'readbacks'), 2)} | ${w.pipelines} | ${w.steps} |`);
   }
-  const [mine, theirs] = [webgpuPage?.gpuWork?.steps, peers.webgpu?.gpu];
+  const [mine, theirs] = [webgpuPage?.gpuWork?.steps, peers['tfjs-webgpu']?.gpu];
   if (mine?.steps > 0 && theirs?.steps > 0) {
     console.log(`| ratio latent-lab ÷ TF.js | ${fmt(per(mine, 'dispatches') / per(theirs, 'dispatches'), 2)}× | ${fmt(per(mine, 'submits') / per(theirs, 'submits'), 2)}× | ${fmt(per(mine, 'writeBuffers') / per(theirs, 'writeBuffers'), 2)}× | ${fmt(per(mine, 'writeBytes') / per(theirs, 'writeBytes'), 2)}× | ${fmt(per(mine, 'readbacks') / per(theirs, 'readbacks'), 2)}× | ${fmt(mine.pipelines / theirs.pipelines, 2)}× | |`);
   }
@@ -331,30 +389,37 @@ if (gpuRows.length) {
 
 console.log('\n| TensorFlow.js 4.22 peer | images/s | first step |');
 console.log('|---|---|---|');
-for (const [name, p] of Object.entries(peers)) console.log(`| ${name} | ${fmt(p.imagesPerSecond)} | ${fmt(p.firstStep, 2)} s |`);
+for (const [name, p] of Object.entries(peers)) console.log(`| ${name}${p.threads ? ` (${p.threads} thread${p.threads > 1 ? 's' : ''})` : ''} | ${fmt(p.imagesPerSecond)} | ${fmt(p.firstStep, 2)} s |`);
 
-const ours = Object.fromEntries(pages.map((p) => [p.backend, p.imagesPerSecond]));
-console.log('\n| ratio latent-lab ÷ TF.js (images/s) | ratio |');
+const ours = Object.fromEntries(pages.map((p) => [p.key, p.imagesPerSecond]));
+const full = `cpu-${cores}`;
+console.log('\n| ratio (images/s) | ratio |');
 console.log('|---|---|');
-for (const [mine, theirs] of [['cpu', 'wasm'], ['cpu', 'webgl'], ['webgpu', 'webgpu'], ['webgpu', 'webgl']]) {
-  if (ours[mine] && peers[theirs]) console.log(`| ${mine} ÷ ${theirs} | ${fmt(ours[mine] / peers[theirs].imagesPerSecond, 2)}× |`);
-}
+const speed = (key) => ours[key] ?? peers[key]?.imagesPerSecond;
+const ratios = [
+  [full, 'cpu-single'], [full, 'cpu-1'], ['cpu-1', 'cpu-single'], [`${full}-b512`, 'cpu-single-b512'],
+  [full, `tfjs-wasm-${cores}`], ['cpu-single', 'tfjs-wasm-1'], ['cpu-single', 'tfjs-webgl'], ['webgpu', 'tfjs-webgpu'], ['webgpu', 'tfjs-webgl'],
+];
+for (const [a, b] of ratios) if (speed(a) && speed(b)) console.log(`| ${a} ÷ ${b} | ${fmt(speed(a) / speed(b), 2)}× |`);
 
 console.log('\n| bytes | raw | gzipped |');
 console.log('|---|---|---|');
 for (const [name, s] of Object.entries(sizes)) console.log(`| ${name} | ${fmt(s.raw, 2)} MB | ${fmt(s.gzip, 2)} MB |`);
-if (native) console.log(`\nnative trainer: ${native}`);
+for (const line of native) console.log(`\nnative trainer: ${line}`);
 
 // The speed targets, on this machine.
 const targets = [];
 const check = (name, value, goal, pass) => targets.push(`| ${name} | ${value} | ${goal} | ${pass ? 'met' : 'NOT met'} |`);
-if (ours.cpu && peers.wasm) check('CPU path ÷ TF.js wasm', `${fmt(ours.cpu / peers.wasm.imagesPerSecond, 2)}×`, '≥ 1.5×', ours.cpu >= 1.5 * peers.wasm.imagesPerSecond);
-if (ours.webgpu && peers.webgpu) check('WebGPU ÷ TF.js webgpu', `${fmt(ours.webgpu / peers.webgpu.imagesPerSecond, 2)}×`, '≥ 3×', ours.webgpu >= 3 * peers.webgpu.imagesPerSecond);
+const thr = peers[`tfjs-wasm-${cores}`];
+if (ours[full] && ours['cpu-single']) check(`threaded page on ${cores} threads ÷ single-threaded page`, `${fmt(ours[full] / ours['cpu-single'], 2)}×`, '≥ 1.5×', ours[full] >= 1.5 * ours['cpu-single']);
+if (ours[full] && thr) check(`threaded page ÷ TF.js wasm, both on ${cores} threads`, `${fmt(ours[full] / thr.imagesPerSecond, 2)}×`, '≥ 2×', ours[full] >= 2 * thr.imagesPerSecond);
+if (ours['cpu-single'] && peers['tfjs-wasm-1']) check('single-threaded page ÷ TF.js wasm on 1 thread', `${fmt(ours['cpu-single'] / peers['tfjs-wasm-1'].imagesPerSecond, 2)}×`, '≥ 1.5×', ours['cpu-single'] >= 1.5 * peers['tfjs-wasm-1'].imagesPerSecond);
+if (ours.webgpu && peers['tfjs-webgpu']) check('WebGPU ÷ TF.js webgpu', `${fmt(ours.webgpu / peers['tfjs-webgpu'].imagesPerSecond, 2)}×`, '≥ 3×', ours.webgpu >= 3 * peers['tfjs-webgpu'].imagesPerSecond);
 for (const p of pages) {
   const worst = (k) => Math.max(p.idle[k].p95, p.training[k].p95);
-  check(`slider → painted p95, ${p.backend}`, `${fmt(worst('slider'), 1)} ms`, '≤ 16 ms', worst('slider') <= 16);
-  check(`draw → reconstruction p95, ${p.backend}`, `${fmt(worst('draw'), 1)} ms`, '≤ 16 ms', worst('draw') <= 16);
-  check(`navigation → first digit, ${p.backend}`, `${fmt(p.firstDigit)} ms`, '≤ 1500 ms', p.firstDigit <= 1500);
+  check(`slider → painted p95, ${p.key}`, `${fmt(worst('slider'), 1)} ms`, '≤ 16 ms', worst('slider') <= 16);
+  check(`draw → reconstruction p95, ${p.key}`, `${fmt(worst('draw'), 1)} ms`, '≤ 16 ms', worst('draw') <= 16);
+  check(`navigation → first digit, ${p.key}`, `${fmt(p.firstDigit)} ms`, '≤ 1500 ms', p.firstDigit <= 1500);
 }
 check('wasm gzipped', `${fmt(sizes.wasm.gzip, 2)} MB`, '≤ 3 MB', sizes.wasm.gzip <= 3);
 console.log('\n| target | measured | goal | |');

@@ -1,6 +1,8 @@
 // Bundles the page into www/dist/ from www/src/ and wasm-pack's pkg/:
 //   app.js, app.css            the page (classic script: it also runs from file://)
 //   latent_lab_bg.wasm         fetched over HTTP
+//   latent_lab_threads_bg.wasm the threaded CPU build, fetched by a cross-origin isolated page
+//                              only (never from file://, so not embedded)
 //   embedded-wasm.js,          the same bytes (gzip, base64) as classic scripts, for file://,
 //   embedded-dataset.js,       where Chromium blocks fetch
 //   embedded-model-*.js
@@ -24,6 +26,7 @@ await bundlePage({ outfile: join(dist, 'app.js') });
 
 const wasm = join(root, 'pkg', 'latent_lab_bg.wasm');
 copyFileSync(wasm, join(dist, 'latent_lab_bg.wasm'));
+copyFileSync(join(root, 'pkg-threads', 'latent_lab_bg.wasm'), join(dist, 'latent_lab_threads_bg.wasm'));
 const embed = (asset, bytes) => {
   const base64 = gzipSync(bytes, { level: 9 }).toString('base64');
   writeFileSync(
@@ -50,8 +53,9 @@ function thirdPartyLicenses() {
     out += section(`${name} ${version} (bundled into app.js)`, readFileSync(join(root, 'node_modules', file), 'utf8'));
   }
   out += section('The MNIST digits (www/data/mnist-10k.bin)', readFileSync(join(www, 'data', 'LICENSE-mnist.txt'), 'utf8'));
+  // Both builds' crates: the default features (WebGPU) and the threaded one's.
   const metadata = JSON.parse(
-    execFileSync('cargo', ['metadata', '--format-version', '1', '--filter-platform', 'wasm32-unknown-unknown', '--locked'], {
+    execFileSync('cargo', ['metadata', '--format-version', '1', '--filter-platform', 'wasm32-unknown-unknown', '--features', 'threads', '--locked'], {
       cwd: root,
       maxBuffer: 64 << 20,
     }),
@@ -69,7 +73,7 @@ function thirdPartyLicenses() {
   visit(metadata.resolve.root);
   const crates = [...seen].map((id) => packages.get(id)).sort((a, b) => a.name.localeCompare(b.name));
   out += section(
-    `Rust crates compiled into latent_lab_bg.wasm (${crates.length}), with the licence each declares`,
+    `Rust crates compiled into latent_lab_bg.wasm and latent_lab_threads_bg.wasm (${crates.length}), with the licence each declares`,
     crates.map((c) => `${c.name} ${c.version}: ${c.license ?? `see ${c.license_file}`}${c.repository ? ` (${c.repository})` : ''}`).join('\n'),
   );
   return out;
@@ -79,5 +83,5 @@ const size = (path) => {
   const bytes = readFileSync(path);
   return `${(bytes.length / 1e6).toFixed(2)} MB raw, ${(gzipSync(bytes, { level: 9 }).length / 1e6).toFixed(2)} MB gzipped`;
 };
-for (const file of ['latent_lab_bg.wasm', 'app.js', 'app.css']) console.log(`www/dist/${file}: ${size(join(dist, file))}`);
+for (const file of ['latent_lab_bg.wasm', 'latent_lab_threads_bg.wasm', 'app.js', 'app.css']) console.log(`www/dist/${file}: ${size(join(dist, file))}`);
 for (const file of ['data/mnist-10k.bin', ...SHIPPED_LATENT_SIZES.map((l) => `models/latent-${l}.bpk`)]) console.log(`www/${file}: ${size(join(www, file))}`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the wasm package (pkg/) and the page (www/dist/).
+# Builds the wasm packages (pkg/, and the threaded CPU one, pkg-threads/) and the page (www/dist/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh "$@"
@@ -8,4 +8,9 @@ scripts/setup.sh "$@"
 # 131 and its queue submits from 15 to 6 (BENCHMARKS.md), which is what a real GPU's speed rests
 # on; the CPU path does not use it.
 wasm-pack build --release --target web --no-typescript --no-pack --out-dir pkg -- --features fusion
+# The threaded CPU build (pkg-threads/): scripts/threaded-env.sh says what it needs.
+(
+  source scripts/threaded-env.sh
+  wasm-pack build --release --target web --no-typescript --no-pack --out-dir pkg-threads -- "${THREADED_CARGO_ARGS[@]}"
+)
 node scripts/build-www.mjs

@@ -17,11 +17,23 @@ const TYPES = {
 };
 
 /**
+ * What makes the page cross-origin isolated, so that it may share wasm memory between threads
+ * and train the CPU path on a pool of them (www/src/threads.js). A static host serves the page
+ * with the same two headers; one that cannot trains on one thread.
+ */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+};
+
+/**
  * @param {number} port
  * @param {string} [root] the folder served: www/, or the repository for the benchmark's peer page
+ * @param {{isolated?: boolean}} [options] without the isolation headers, the page is what a
+ *   static host that cannot send them gives (one thread on the CPU path)
  * @returns {Promise<{url: string, close: () => Promise<void>}>}
  */
-export function serve(port = 8000, root = www) {
+export function serve(port = 8000, root = www, { isolated = true } = {}) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://localhost').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
@@ -44,6 +56,7 @@ export function serve(port = 8000, root = www) {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'content-length': stat.size,
       'cache-control': 'no-cache',
+      ...(isolated ? ISOLATION_HEADERS : {}),
     });
     createReadStream(file).pipe(res);
   });

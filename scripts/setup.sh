@@ -9,8 +9,9 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# rustfmt and clippy, for the test script's hygiene checks.
-for component in rustfmt clippy; do
+# rustfmt and clippy, for the test script's hygiene checks; rust-src, for the threaded build's
+# standard library (scripts/build.sh).
+for component in rustfmt clippy rust-src; do
   if ! rustup component list --installed | grep -q "^$component"; then
     rustup component add "$component"
   fi

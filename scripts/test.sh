@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh --browser
-# Hygiene: formatting, and clippy with warnings as errors, natively and for the page's wasm.
+# Hygiene: formatting, and clippy with warnings as errors, natively and for the page's two wasm
+# builds.
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features fusion -- -D warnings
+(source scripts/threaded-env.sh && cargo clippy --target wasm32-unknown-unknown --lib "${THREADED_CARGO_ARGS[@]}" -- -D warnings)
 cargo test
 node --test tests/js/
 node --test --test-concurrency=1 tests/browser/

@@ -259,3 +259,52 @@ fn setting_limits_are_the_ranges_the_checks_enforce() {
     assert!(slope(0.0) && slope(1.0) && !slope(1.0f64.next_up()) && !slope(-1e-300));
     assert!(!slope(1e30));
 }
+
+/// The threaded CPU build splits a dense layer's rows into blocks computed as one batched
+/// product, the weights broadcast over them: its output and every gradient (of the weights, the
+/// bias and the input, the weights' summed over the blocks) must be the plain layer's.
+#[test]
+fn a_dense_layer_split_into_blocks_of_rows_is_the_same_layer() {
+    use burn::nn::LinearConfig;
+    use latent_lab::model::dense_in_blocks;
+    let device = common::device().autodiff();
+    let linear = LinearConfig::new(24, 10).init(&device);
+    let input = Tensor::<2>::random([12, 24], Distribution::Normal(0.0, 1.0), &device);
+    // A loss that weights every output differently, so a block in the wrong place shows.
+    let weights = Tensor::<2>::random([12, 10], Distribution::Normal(0.0, 1.0), &device);
+    let run = |blocks: usize| {
+        let x = input.clone().require_grad();
+        let y = if blocks == 1 {
+            linear.forward(x.clone())
+        } else {
+            dense_in_blocks(&linear, x.clone(), blocks)
+        };
+        let grads = (y.clone() * weights.clone()).sum().backward();
+        [
+            common::values(y),
+            common::values(linear.weight.grad(&grads).unwrap()),
+            common::values(linear.bias.as_ref().unwrap().grad(&grads).unwrap()),
+            common::values(x.grad(&grads).unwrap()),
+        ]
+    };
+    let plain = run(1);
+    for blocks in [2, 3, 4, 6, 12] {
+        for (what, (split, whole)) in [
+            "output",
+            "weight gradient",
+            "bias gradient",
+            "input gradient",
+        ]
+        .iter()
+        .zip(run(blocks).iter().zip(&plain))
+        {
+            assert_eq!(split.len(), whole.len());
+            for (a, b) in split.iter().zip(whole) {
+                assert!(
+                    (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                    "{blocks} blocks, {what}: {a} against {b}"
+                );
+            }
+        }
+    }
+}

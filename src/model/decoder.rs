@@ -5,7 +5,9 @@ use burn::module::Param;
 use burn::nn::{LeakyRelu, Linear};
 use burn::prelude::*;
 
-use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Likelihood, SIDE, VaeConfig, new_linear};
+use super::{
+    Architecture, CONV_CHANNELS, CONV_FEATURES, Likelihood, SIDE, VaeConfig, dense, new_linear,
+};
 use crate::conv::{PatchConv2d, PatchConv2dConfig, pixel_shuffle};
 use crate::likelihood::{
     bernoulli_negative_log_likelihood, bound_log_variance,
@@ -94,14 +96,14 @@ impl Decoder {
     pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
         match &self.body {
             DecoderBody::Mlp(m) => {
-                let h = m.activation.forward(m.hidden1.forward(z));
-                let h = m.activation.forward(m.hidden2.forward(h));
-                m.output.forward(h)
+                let h = m.activation.forward(dense(&m.hidden1, z));
+                let h = m.activation.forward(dense(&m.hidden2, h));
+                dense(&m.output, h)
             }
             DecoderBody::Conv(c) => {
                 let [batch, _] = z.dims();
-                let h = c.activation.forward(c.dense1.forward(z));
-                let h = c.activation.forward(c.dense2.forward(h));
+                let h = c.activation.forward(dense(&c.dense1, z));
+                let h = c.activation.forward(dense(&c.dense2, h));
                 let side = SIDE / 4;
                 let x = h.reshape([batch, side, side, CONV_CHANNELS[1]]);
                 let x = pixel_shuffle(c.conv1.forward(x), 2); // [batch, 14, 14, 16]

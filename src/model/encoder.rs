@@ -4,7 +4,9 @@
 use burn::nn::{LeakyRelu, Linear};
 use burn::prelude::*;
 
-use super::{Architecture, CONV_CHANNELS, CONV_FEATURES, Covariance, SIDE, VaeConfig, new_linear};
+use super::{
+    Architecture, CONV_CHANNELS, CONV_FEATURES, Covariance, SIDE, VaeConfig, dense, new_linear,
+};
 use crate::conv::{PatchConv2d, PatchConv2dConfig};
 use crate::likelihood::bound_log_variance;
 use crate::posterior::Posterior;
@@ -39,8 +41,8 @@ impl EncoderBody {
     fn forward(&self, images: Tensor<2>) -> Tensor<2> {
         match self {
             EncoderBody::Mlp(m) => {
-                let h = m.activation.forward(m.hidden1.forward(images));
-                m.activation.forward(m.hidden2.forward(h))
+                let h = m.activation.forward(dense(&m.hidden1, images));
+                m.activation.forward(dense(&m.hidden2, h))
             }
             EncoderBody::Conv(c) => {
                 let [batch, _] = images.dims();
@@ -48,7 +50,7 @@ impl EncoderBody {
                 let x = c.activation.forward(c.conv1.forward(x)); // [batch, 14, 14, 16]
                 let x = c.activation.forward(c.conv2.forward(x)); // [batch, 7, 7, 32]
                 c.activation
-                    .forward(c.dense.forward(x.reshape([batch, CONV_FEATURES])))
+                    .forward(dense(&c.dense, x.reshape([batch, CONV_FEATURES])))
             }
         }
     }
@@ -107,19 +109,18 @@ impl Encoder {
     ///     full covariance the strictly lower part of L `[batch, latent, latent]`
     pub fn forward(&self, images: Tensor<2>) -> Posterior {
         let h = self.body.forward(images);
-        let mean = self.mean.forward(h.clone());
+        let mean = dense(&self.mean, h.clone());
         let [batch, latent] = mean.dims();
         // The mask with zeros on and above the diagonal: only the strictly lower part
         // of the head's output is used.
         let lower = self.off_diagonal.as_ref().map(|linear| {
-            linear
-                .forward(h.clone())
+            dense(linear, h.clone())
                 .reshape([batch, latent, latent])
                 .tril(-1)
         });
         Posterior {
             mean,
-            log_variance: bound_log_variance(self.log_variance.forward(h)),
+            log_variance: bound_log_variance(dense(&self.log_variance, h)),
             lower,
         }
     }

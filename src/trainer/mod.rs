@@ -17,7 +17,7 @@ pub use config::TrainerConfig;
 pub use stats::{Divergence, StepStats};
 
 use crate::data::MnistSplit;
-use crate::device::read_scalars;
+use crate::device::{on_cpu_threads, read_scalars};
 use crate::evaluation::{self, GapReport, HeldoutReport};
 use crate::model::Vae;
 use crate::objective::{ElboStats, elbo_terms};
@@ -198,19 +198,21 @@ impl Trainer {
                 self.progress.step, self.progress.images_seen
             ));
         }
-        let mut candidate = None;
-        let mut sums: Option<(Tensor<1>, Tensor<1>)> = None;
-        for step in 0..steps {
-            if step + 1 == steps {
-                candidate = Some(self.snapshot());
+        let (candidate, (reconstruction, kl)) = on_cpu_threads(|| {
+            let mut candidate = None;
+            let mut sums: Option<(Tensor<1>, Tensor<1>)> = None;
+            for step in 0..steps {
+                if step + 1 == steps {
+                    candidate = Some(self.snapshot());
+                }
+                let (r, k) = self.step();
+                sums = Some(match sums {
+                    Some((reconstruction, kl)) => (reconstruction + r, kl + k),
+                    None => (r, k),
+                });
             }
-            let (r, k) = self.step();
-            sums = Some(match sums {
-                Some((reconstruction, kl)) => (reconstruction + r, kl + k),
-                None => (r, k),
-            });
-        }
-        let (reconstruction, kl) = sums.expect("at least one step");
+            (candidate, sums.expect("at least one step"))
+        });
         let weights = non_finite_probe(&self.model);
         let [reconstruction, kl, weights] = read_scalars([reconstruction, kl, weights]).await?;
         let train = ElboStats::new(reconstruction / steps as f64, kl / steps as f64);

@@ -31,6 +31,12 @@ pub use page::{
 pub use trainer::TrainerHandle;
 pub use viewer::{Reconstruction, Viewer};
 
+/// `initThreadPool(n)` in the threaded build: starts the rayon pool of `n` Web Workers that
+/// burn's CPU backend runs on. It must resolve before anything uses rayon, which panics on a
+/// pool that is not there.
+#[cfg(all(target_family = "wasm", feature = "threads"))]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
 #[cfg(target_family = "wasm")]
 unsafe extern "C" {
     /// Synthesised by the wasm linker: runs every static constructor in the module.

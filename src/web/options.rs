@@ -96,6 +96,11 @@ pub struct TrainerOptions {
     /// When given, a run whose estimated memory exceeds it is refused before it starts.
     #[serde(default)]
     pub memory_budget: Option<MemoryBudget>,
+    /// When given, seeds the fresh weights, ε, the binarisation and the batch order, so a run can
+    /// be repeated exactly (the test that holds the threaded build to the single-threaded one);
+    /// else every trainer draws a fresh seed.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 /// The settings of a run as the page shows them: what a trainer reports it trains, in the shape

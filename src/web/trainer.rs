@@ -17,7 +17,7 @@ use crate::weights::{Precision, Weights};
 #[serde(rename_all = "camelCase")]
 struct BackendInfo {
     kind: BackendKind,
-    label: &'static str,
+    label: String,
 }
 
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
@@ -58,17 +58,21 @@ impl TrainerHandle {
 
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
 impl TrainerHandle {
-    /// [`TrainerHandle::open`] for JS, with a fresh random seed. `options`: `{ backend: "webgpu"
-    /// | "cpu", model?, objective?, optimizer?: { learningRate?, batchSize? }, memoryBudget?: {
-    /// totalBytes, largestTensorBytes } }` (see [`TrainerOptions`]); `dataset`: the bytes of
+    /// [`TrainerHandle::open`] for JS, with a fresh random seed unless the options give one.
+    /// `options`: `{ backend: "webgpu" | "cpu", model?, objective?, optimizer?: { learningRate?,
+    /// batchSize? }, memoryBudget?: { totalBytes, largestTensorBytes }, seed? }` (see
+    /// [`TrainerOptions`]); `dataset`: the bytes of
     /// `mnist-10k.bin`; `weights`: a weights file, or nothing for fresh weights.
     pub async fn create(
         options: JsValue,
         dataset: Vec<u8>,
         weights: Option<Vec<u8>>,
     ) -> Result<TrainerHandle, WebError> {
-        let seed = getrandom::u64().map_err(|e| format!("no source of randomness: {e}"))?;
-        let options = from_js(options, "trainer options")?;
+        let options: TrainerOptions = from_js(options, "trainer options")?;
+        let seed = match options.seed {
+            Some(seed) => seed,
+            None => getrandom::u64().map_err(|e| format!("no source of randomness: {e}"))?,
+        };
         Self::open(options, &dataset, weights.as_deref(), seed).await
     }
 

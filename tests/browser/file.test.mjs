@@ -24,6 +24,22 @@ test('the built page runs from file://, shipped model included', { timeout: 120_
   assert.deepEqual(problems, []);
 });
 
+test('from file://, not cross-origin isolated, the CPU path trains on one thread and says why', { timeout: 120_000 }, async () => {
+  const { page, problems } = await openPage(browser, `${pathToFileURL(join(root, 'www', 'index.html')).href}?backend=cpu`);
+  await waitForState(page, 'ready');
+  assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+  assert.match(await page.textContent('#status'), /Training on CPU \(burn ndarray, wasm\)\. /, 'the single-threaded build, which names no pool');
+  assert.match(
+    await page.textContent('#backend-note'),
+    /The CPU path trains on 1 thread: this page is not cross-origin isolated \(serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/,
+  );
+  assert.equal(await page.isDisabled('#threads'), true);
+  assert.equal(page.workers().length, 1, 'the training worker alone, no pool');
+  await page.click('#train');
+  await page.waitForFunction(() => window.latentLab.stepLog.count >= 3, null, { timeout: 60_000 });
+  assert.deepEqual(problems, []);
+});
+
 test('an unbuilt page names the command to run', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'latent-lab-unbuilt-'));
   copyFileSync(join(root, 'www', 'index.html'), join(dir, 'index.html'));

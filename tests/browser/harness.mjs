@@ -56,6 +56,17 @@ export async function openPage(browser, url, contextOptions = {}, prepare = asyn
   return { page, problems };
 }
 
+/**
+ * The page's training worker, as Playwright sees it: the one started from the address the page
+ * publishes (test-hooks.js), not a thread of its CPU pool, which is a worker too and never
+ * answers `evaluate` (it runs rayon's loop without yielding).
+ * @returns {Promise<import('playwright-core').Worker | undefined>}
+ */
+export async function trainingWorker(page) {
+  const url = await page.evaluate(() => document.body.dataset.trainingWorker);
+  return page.workers().find((worker) => worker.url() === url);
+}
+
 /** Waits until the page shows `state`: ready / training / paused once the worker has answered
  * every command sent, starting / pausing / switching before. */
 export function waitForState(page, state, timeout = 120_000) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, on, openPage, screenshots, serve, usePage, waitForState } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, on, openPage, screenshots, serve, trainingWorker, usePage, waitForState } from './harness.mjs';
 
 const TIMEOUT = 240_000;
 
@@ -72,7 +72,7 @@ describe('never crash, never lose work (CPU path)', { timeout: 10 * TIMEOUT }, (
     await waitForState(page, 'training');
     const from = await page.evaluate(() => Number(document.body.dataset.weightsStep ?? 0));
     await page.waitForFunction((s) => Number(document.body.dataset.weightsStep ?? 0) > s, from, { timeout: TIMEOUT });
-    const worker = page.workers().find((w) => w.url().startsWith('blob:'));
+    const worker = await trainingWorker(page);
     await worker.evaluate(() => (self.latentLabFaults.next = 'diverge'));
     const text = await p.alert();
     assert.match(text, /Training diverged at step [\d,]+: the (loss|weights) became NaN or infinite/);
@@ -250,7 +250,7 @@ describe('a lost WebGPU device', { timeout: 4 * TIMEOUT }, () => {
   let page, problems, p;
   /** Destroys the worker's WebGPU device, as a driver reset would lose it. */
   const loseDevice = async () => {
-    const worker = page.workers().find((w) => w.url().startsWith('blob:'));
+    const worker = await trainingWorker(page);
     assert.ok(worker, 'the training worker');
     assert.equal(await worker.evaluate(() => Boolean(self.latentLabGpu?.device)), true, 'it trains on a WebGPU device');
     await worker.evaluate(() => self.latentLabGpu.device.destroy());

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, metadataOf, on as pageHelpers, screenshots, serve, usePage, waitForState, withMetadata } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, metadataOf, on as pageHelpers, screenshots, serve, trainingWorker, usePage, waitForState, withMetadata } from './harness.mjs';
 
 const TIMEOUT = 240_000;
 
@@ -14,11 +14,11 @@ const TIMEOUT = 240_000;
 function on(page) {
   const p = {
     ...pageHelpers(page),
-    /** The training worker, as Playwright sees it (a blob: worker). */
-    worker: () => page.workers().find((w) => w.url().startsWith('blob:')),
+    /** The training worker, as Playwright sees it. */
+    worker: () => trainingWorker(page),
     /** Makes the worker fail at `point` the way an out-of-memory trap does. */
     async trapAt(point) {
-      const worker = p.worker();
+      const worker = await p.worker();
       assert.ok(worker, 'the training worker');
       await worker.evaluate((point) => (self.latentLabFaults.next = point), point);
     },

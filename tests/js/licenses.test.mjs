@@ -23,10 +23,11 @@ test('the built page lists the licence of everything bundled into it', () => {
   assert.ok(text.includes(read('node_modules', 'uplot', 'LICENSE').trim()), 'uPlot (MIT), in full');
   assert.ok(text.includes(read('node_modules', 'idb-keyval', 'LICENCE').trim()), 'idb-keyval (Apache-2.0), in full');
   assert.ok(text.includes(read('www', 'data', 'LICENSE-mnist.txt').trim()), 'the digits');
-  // The Rust crates: one line each with a licence, burn and wgpu among them, none without.
+  // The Rust crates of both builds: one line each with a licence, burn, wgpu and the threaded
+  // build's rayon among them, none without.
   const crates = text.split('\n').filter((line) => /^[\w-]+ \d+\.\d+\.\d+.*: /.test(line));
   assert.ok(crates.length > 100, `${crates.length} crates`);
-  for (const name of ['burn', 'burn-wgpu', 'wgpu', 'wasm-bindgen', 'serde']) {
+  for (const name of ['burn', 'burn-wgpu', 'wgpu', 'wasm-bindgen', 'wasm-bindgen-rayon', 'rayon', 'serde']) {
     assert.ok(crates.some((line) => line.startsWith(`${name} `)), name);
   }
   assert.deepEqual(crates.filter((line) => /: (undefined|null|see undefined)/.test(line)), []);

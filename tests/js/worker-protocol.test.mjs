@@ -14,7 +14,8 @@ const bundled = await build({
   bundle: true,
   format: 'iife',
   write: false,
-  plugins: [{ name: 'fake-pkg', setup: (b) => b.onResolve({ filter: /pkg\/latent_lab\.js$/ }, () => ({ path: fake })) }],
+  // Both builds' glue (pkg/ and the threaded pkg-threads/) are the fake.
+  plugins: [{ name: 'fake-pkg', setup: (b) => b.onResolve({ filter: /pkg(-threads)?\/latent_lab\.js$/ }, () => ({ path: fake })) }],
 });
 // Each worker gets its own `self`, as each Web Worker has its own global scope.
 const runWorker = new Function('self', bundled.outputFiles[0].text);

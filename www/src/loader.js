@@ -3,10 +3,12 @@
 // opened from disk (file://), where Chromium blocks fetch, they come from classic scripts the
 // build writes with the bytes embedded (gzip, base64), which file:// pages may load.
 
-/** @typedef {'wasm' | 'dataset' | 'model-20' | 'model-2'} Asset */
+/** @typedef {'wasm' | 'threaded-wasm' | 'dataset' | 'model-20' | 'model-2'} Asset */
 
 const URLS = {
   wasm: 'dist/latent_lab_bg.wasm',
+  // Fetched only by a cross-origin isolated page, which file:// never is: not embedded.
+  'threaded-wasm': 'dist/latent_lab_threads_bg.wasm',
   dataset: 'data/mnist-10k.bin',
   'model-20': 'models/latent-20.bpk',
   'model-2': 'models/latent-2.bpk',
@@ -31,16 +33,21 @@ export function loadShippedModel(latentSize) {
   return loadBytes(`model-${latentSize}`);
 }
 
-/** Compiles the wasm module once; the main thread and the worker both instantiate it. */
-export async function compileWasm() {
+/**
+ * Compiles a wasm module once: the single-threaded build (`wasm`), which the main thread and the
+ * worker both instantiate, or the threaded one (`threaded-wasm`), the worker's CPU path on a
+ * pool of threads.
+ * @param {'wasm' | 'threaded-wasm'} asset
+ */
+export async function compileWasm(asset = 'wasm') {
   if (location.protocol !== 'file:' && WebAssembly.compileStreaming) {
-    const response = fetch(URLS.wasm).then((r) => {
-      if (!r.ok) throw new Error(`${URLS.wasm}: HTTP ${r.status}. Run scripts/demo.sh to build the page.`);
+    const response = fetch(URLS[asset]).then((r) => {
+      if (!r.ok) throw new Error(`${URLS[asset]}: HTTP ${r.status}. Run scripts/demo.sh to build the page.`);
       return r;
     });
     return WebAssembly.compileStreaming(response);
   }
-  return WebAssembly.compile(await loadBytes('wasm'));
+  return WebAssembly.compile(await loadBytes(asset));
 }
 
 /** @param {Asset} asset */

@@ -11,6 +11,7 @@ import { ModelKeeper, openAutosave, restorable } from './keeper.js';
 import { ModelView } from './model-view.js';
 import { ElboPlot, GapPlot, epochOf } from './plot.js';
 import { publishLab, publishState } from './test-hooks.js';
+import { chooseThreadCount, threadSupport } from './threads.js';
 import { TrainingPage } from './training-page.js';
 import { ActiveUnits } from './units.js';
 import { LatentViews } from './views.js';
@@ -20,6 +21,7 @@ const timeOf = (ms) => new Date(ms).toLocaleString(undefined, { dateStyle: 'medi
 async function main() {
   showStatus('Loading the model…');
   const gpu = detectWebGpu();
+  const threads = startThreads();
   const [module, storage] = await Promise.all([compileWasm(), openAutosave()]);
   const { autosave, saved } = storage;
   const { memory: wasmMemory } = await init({ module_or_path: module });
@@ -75,6 +77,7 @@ async function main() {
   });
   const training = new TrainingPage({
     module,
+    threads: await threads,
     dataset,
     trainingImageCount: summary.trainingImages,
     gpu: gpuSupport,
@@ -103,6 +106,21 @@ async function main() {
     latentSize: () => modelView.latentSize,
     memory: async () => ({ page: { wasmBytes: wasmMemory.buffer.byteLength }, worker: await training.session.memory() }),
   });
+}
+
+/**
+ * Whether the CPU path trains on a pool of threads here, and the threaded build and pool size it
+ * starts with (threads.js); a threaded build that does not load leaves one thread, and says why.
+ * @returns {Promise<{support: import('./threads.js').ThreadSupport, pool: import('./protocol.js').Threads | null}>}
+ */
+async function startThreads() {
+  const support = threadSupport();
+  if (!support.available) return { support, pool: null };
+  try {
+    return { support, pool: { module: await compileWasm('threaded-wasm'), count: chooseThreadCount(support) } };
+  } catch (e) {
+    return { support: { available: false, cores: support.cores, reason: `the threaded build did not load (${e.message})` }, pool: null };
+  }
 }
 
 $('dismiss').addEventListener('click', () => ($('alert').hidden = true));

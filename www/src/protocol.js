@@ -55,8 +55,12 @@ export const FROM_WORKER = Object.freeze({
  * To the worker. The commands, each answered by a status:
  * @typedef {{type: 'init', module: WebAssembly.Module, dataset: ArrayBuffer, backend: string,
  *            weights: ArrayBuffer, evaluate: boolean, train: boolean, gapK: number,
- *            optimizer: Optimizer, memoryBudgets: Record<string, MemoryBudget>, seq: number}} Init
- *   the first model: evaluated at once if `evaluate`, trained at once if `train`
+ *            optimizer: Optimizer, memoryBudgets: Record<string, MemoryBudget>,
+ *            threads: Threads | null, reason?: string, seq: number}} Init
+ *   the first model: evaluated at once if `evaluate`, trained at once if `train`; its `started`
+ *   says `reason` ('init' unless the worker replaces one whose thread count changed: 'threads')
+ * @typedef {{module: WebAssembly.Module, count: number}} Threads the threaded build of the
+ *   wasm, which the CPU path trains with on a pool of `count` threads
  * @typedef {{type: 'train', seq: number}} Train
  * @typedef {{type: 'pause', seq: number}} Pause
  * @typedef {{type: 'load', weights: ArrayBuffer, seq: number}} Load a weights file to train from now on
@@ -79,7 +83,7 @@ export const FROM_WORKER = Object.freeze({
  * From the worker:
  * @typedef {{type: 'started', reason: string, settings: TrainingSettings, weights: Uint8Array,
  *            progress: Progress, backend: Backend, seq: number}} Started
- *   a new model takes over (reason: init, load, reset, backend, optimizer or race; seq: the
+ *   a new model takes over (reason: init, load, reset, backend, optimizer, race or threads; seq: the
  *   command that brought it), sent before its figures with everything about it at once, so
  *   the page changes all or nothing
  * @typedef {{type: 'status', state: State, backend: Backend, seq: number}} Status

@@ -8,14 +8,17 @@
 /* global __WORKER_SOURCE__ */
 
 import { FROM_WORKER, TO_WORKER } from './protocol.js';
+import { publishTrainingWorker } from './test-hooks.js';
 
 export class TrainingSession {
   /**
    * @param {WebAssembly.Module} module the compiled wasm, shared with the worker
    * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean,
-   *          gapK: number, optimizer: {learningRate: number, batchSize: number}}} start the
-   *   model to train first, whether to evaluate it at once, the importance samples of the gap
-   *   estimate and the optimizer's settings
+   *          gapK: number, optimizer: {learningRate: number, batchSize: number},
+   *          threads: import('./protocol.js').Threads | null}} start the model to train first,
+   *   whether to evaluate it at once, the importance samples of the gap estimate, the
+   *   optimizer's settings, and the threaded build and pool size for the CPU path (null: one
+   *   thread, in the single-threaded build)
    * @param {{
    *   started: (reason: string, model: {settings: object, weights: Uint8Array, progress: object,
    *             backend: {kind: string, label: string}}, seq: number) => void,
@@ -38,6 +41,7 @@ export class TrainingSession {
     this.gapK = start.gapK;
     this.optimizer = start.optimizer;
     this.memoryBudgets = start.memoryBudgets;
+    this.threads = start.threads;
     /** @type {Map<number, (value: any) => void>} answers to export and memory requests */
     this.replies = new Map();
     this.nextId = 0;
@@ -47,10 +51,11 @@ export class TrainingSession {
     this.spawn({ backend: start.backend, weights: start.weights, evaluate: start.evaluate, train: false });
   }
 
-  /** A new worker training `weights` on `backend`. */
-  spawn({ backend, weights, evaluate, train }) {
+  /** A new worker training `weights` on `backend`; its first `started` says `reason`. */
+  spawn({ backend, weights, evaluate, train, reason = 'init' }) {
     const url = URL.createObjectURL(new Blob([__WORKER_SOURCE__], { type: 'text/javascript' }));
     this.worker = new Worker(url, { name: 'latent-lab trainer' });
+    publishTrainingWorker(url);
     URL.revokeObjectURL(url);
     const on = this.on;
     const worker = this.worker;
@@ -89,7 +94,7 @@ export class TrainingSession {
     const dataset = this.dataset.slice().buffer;
     const bytes = weights.slice().buffer;
     this.command(
-      { type: TO_WORKER.init, module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets },
+      { type: TO_WORKER.init, module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets, threads: this.threads, reason },
       [dataset, bytes],
     );
   }
@@ -121,13 +126,30 @@ export class TrainingSession {
 
   /**
    * Ends the worker, whatever it was doing, and starts a new one from `weights`: the recovery
-   * from a lost device. Requests still waiting are answered with nothing.
+   * from a lost device, and the way to a pool of another size. Requests still waiting are
+   * answered with nothing.
    */
-  restart(weights, backend, train) {
+  restart(weights, backend, train, reason = 'init') {
     this.worker.terminate();
     this.answerPending();
     this.dead = false;
-    this.spawn({ backend, weights, evaluate: false, train });
+    this.spawn({ backend, weights, evaluate: false, train, reason });
+  }
+
+  /**
+   * Moves training on `backend` to a pool of `count` threads, weights, step count and all. rayon's
+   * pool cannot be resized, so the worker is replaced: it hands over its exact weights first,
+   * between two chunks, and is ended as soon as they arrive, before the page has seen any later
+   * chunk; the new worker trains on if this one was training.
+   * @returns {Promise<boolean>} false if the worker crashed first (its recovery took over)
+   */
+  async setThreads(count, backend) {
+    const wasTraining = this.training;
+    const weights = await this.exportWeights();
+    if (!weights) return false;
+    this.threads = { ...this.threads, count };
+    this.restart(weights, backend, wasTraining, 'threads');
+    return true;
   }
 
   train() {

@@ -24,6 +24,12 @@ export const publishWeightsStep = (step) => publish('weightsStep', step);
 /** `data-saved-step`: the step the autosave holds. */
 export const publishSavedStep = (step) => publish('savedStep', step);
 
+/**
+ * `data-training-worker`: the blob: address the training worker was started from, which tells
+ * it apart from the threads of its CPU pool (workers too, whose code never yields to be asked).
+ */
+export const publishTrainingWorker = (url) => publish('trainingWorker', url);
+
 /** `data-recoveries`: how many times a new worker replaced a crashed or lost one. */
 export const publishRecoveries = (count) => publish('recoveries', count);
 

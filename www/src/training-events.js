@@ -6,6 +6,7 @@
 import { Viewer, figureMeaning } from '../../pkg/latent_lab.js';
 import { $, attempt, showError, showStatus } from './dom.js';
 import { describeBackend, rememberRace } from './gpu.js';
+import { describeThreads } from './threads.js';
 import { epochOf } from './plot.js';
 import { TrainingSession } from './session.js';
 import { FIGURE_NOTES, describeSettings } from './settings.js';
@@ -15,15 +16,19 @@ export class TrainingEvents {
   /**
    * Starts the training worker (a TrainingSession whose events are this object's methods).
    * @param {{module: WebAssembly.Module, start: object, startWeights: Uint8Array, gpu: object,
+   *          threads: import('./threads.js').ThreadSupport,
    *          modelView: import('./model-view.js').ModelView, plots: {plot: object,
    *          gapPlot: object, units: object}, views: object, keeper: object, controls: object,
    *          settings: object, files: object}} page the session's start options
-   *   (TrainingSession's `start`), the weights the page opened with, WebGPU's support, and the
+   *   (TrainingSession's `start`), the weights the page opened with, WebGPU's and threads'
+   *   support, and the
    *   parts of the page that show the model being trained
    */
-  constructor({ module, start, startWeights, gpu, modelView, plots, views, keeper, controls, settings, files }) {
+  constructor({ module, start, startWeights, gpu, threads, modelView, plots, views, keeper, controls, settings, files }) {
     this.startWeights = startWeights;
     this.gpu = gpu;
+    /** Whether the CPU path may train on threads here (threads.js: ThreadSupport). */
+    this.threads = threads;
     this.modelView = modelView;
     this.plot = plots.plot;
     this.gapPlot = plots.gapPlot;
@@ -116,9 +121,9 @@ export class TrainingEvents {
     if (loaded) $('model-note').textContent = loaded.note;
     // Not after a race ('race'), whose note is the backend's: it runs at the first Train in
     // the tab, before any step, so no Adam moments were lost in the move.
-    if (reason === 'backend' || reason === 'optimizer') {
+    if (reason === 'backend' || reason === 'optimizer' || reason === 'threads') {
       // burn's Adam state lives on the trainer's device and is not in the weights file.
-      const what = reason === 'backend' ? `Training moved to ${model.backend.label}` : 'New learning rate or batch size';
+      const what = reason === 'optimizer' ? 'New learning rate or batch size' : `Training moved to ${model.backend.label}`;
       $('model-note').textContent = `${what}: the weights and the step count carry over; Adam's moment estimates start again from zero, so the next few steps move further than usual.`;
     }
     const { settings } = this;
@@ -137,7 +142,7 @@ export class TrainingEvents {
     this.controls.setState(state);
     this.controls.showBackend(info.kind, info.label, this.gpu.available);
     this.files.setEnabled(true);
-    $('backend-note').textContent = describeBackend(this.gpu, info.kind);
+    this.showBackendNote(info.kind);
     publishBackend(info.kind);
     if (this.trainingOn?.kind !== info.kind) this.stepsOnBackend = 0;
     this.trainingOn = info;
@@ -147,7 +152,13 @@ export class TrainingEvents {
 
   raced(race) {
     rememberRace(race);
-    $('backend-note').textContent = describeBackend(this.gpu, race.chosen);
+    this.showBackendNote(race.chosen);
+  }
+
+  /** Why the backend is `kind`, and on the CPU, on how many threads. */
+  showBackendNote(kind) {
+    const threads = kind === 'cpu' ? ` ${describeThreads(this.threads, this.session.threads)}` : '';
+    $('backend-note').textContent = describeBackend(this.gpu, kind) + threads;
   }
 
   steps(stats, stepsPerSecond) {
@@ -216,6 +227,13 @@ export class TrainingEvents {
 
   error(message) {
     showError(message);
+  }
+
+  /** Trains on a pool of `count` threads from now on (TrainingSession.setThreads). */
+  async setThreads(count) {
+    this.controls.setState('switching');
+    this.forgetLoading();
+    await this.session.setThreads(count, this.trainingOn?.kind ?? 'cpu');
   }
 
   /**

@@ -16,15 +16,17 @@ export class TrainingPage {
    * Builds the panel, then starts the worker from the model on screen. The panel's parts are
    * built before what uses them; their actions are this object's methods, which a part calls
    * only on the person's input, never while it is being built.
-   * @param {{module: WebAssembly.Module, dataset: Uint8Array, trainingImageCount: number,
+   * @param {{module: WebAssembly.Module, threads: {support: import('./threads.js').ThreadSupport,
+   *          pool: import('./protocol.js').Threads | null}, dataset: Uint8Array, trainingImageCount: number,
    *          gpu: object, budgets: object, startWeights: Uint8Array, restored?: object,
    *          modelView: import('./model-view.js').ModelView, plots: object, views: object,
    *          keeper: import('./keeper.js').ModelKeeper}} page the compiled wasm, the dataset
    *   and its number of training images, WebGPU's support and the memory budgets by backend,
    *   the weights the page opened with and the autosave they came from (if any), and the parts
-   *   of the page that show the model
+   *   of the page that show the model; `threads` says whether the CPU path may train on a pool
+   *   of threads here, and the threaded build and pool size it starts with (null: one thread)
    */
-  constructor({ module, dataset, trainingImageCount, gpu, budgets, startWeights, restored, modelView, plots, views, keeper }) {
+  constructor({ module, threads, dataset, trainingImageCount, gpu, budgets, startWeights, restored, modelView, plots, views, keeper }) {
     this.gpu = gpu;
     this.budgets = budgets;
     this.trainingImageCount = trainingImageCount;
@@ -46,8 +48,9 @@ export class TrainingPage {
       pause: () => this.pause(),
       reset: () => this.reset(this.settings.current),
       switchBackend: (kind) => this.session.switchBackend(kind),
+      setThreads: (count) => this.events.setThreads(count),
       busy: (busy) => this.settings.setEnabled(!busy),
-    });
+    }, threads.support, threads.pool?.count ?? 1);
     this.files = new WeightsFiles({
       exportWeights: () => this.exportWeights(),
       importWeights: (bytes, name) => this.loadModel(bytes, `Importing ${name}`, `Loaded ${name}.`),
@@ -69,9 +72,10 @@ export class TrainingPage {
       gapK: this.settings.gapK(),
       optimizer: this.settings.current.optimizer,
       memoryBudgets: budgets,
+      threads: threads.pool,
     };
     const { controls, settings, files } = this;
-    this.events = new TrainingEvents({ module, start, startWeights, gpu, modelView, plots, views, keeper, controls, settings, files });
+    this.events = new TrainingEvents({ module, start, startWeights, gpu, threads: threads.support, modelView, plots, views, keeper, controls, settings, files });
     this.session = this.events.session;
   }
 

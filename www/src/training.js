@@ -1,18 +1,29 @@
-// The training panel's controls and figures: Train / Pause / Train from scratch, backend, and
+// The training panel's controls and figures: Train / Pause / Train from scratch, backend, CPU threads, and
 // the step, epoch, speed, progress and active-unit read-outs.
 
-import { $ } from './dom.js';
+import { $, showError } from './dom.js';
 import { publishState } from './test-hooks.js';
 
 export class TrainingControls {
   /**
    * @param {{train: () => void, pause: () => void, reset: () => void,
-   *          switchBackend: (backend: string) => void, busy: (busy: boolean) => void}} actions
+   *          switchBackend: (backend: string) => void, setThreads: (count: number) => void,
+   *          busy: (busy: boolean) => void}} actions
+   * @param {import('./threads.js').ThreadSupport} threadSupport
+   * @param {number} threadCount the pool's size at the start (1 without threads)
    */
-  constructor(actions) {
+  constructor(actions, threadSupport, threadCount) {
     this.actions = actions;
     this.buttons = { train: $('train'), pause: $('pause'), reset: $('reset') };
     this.backend = $('backend');
+    this.threads = $('threads');
+    this.threadSupport = threadSupport;
+    this.threadCount = threadCount;
+    this.threads.max = String(threadSupport.cores);
+    this.threads.value = String(threadCount);
+    this.threads.title = threadSupport.available
+      ? `Threads the CPU path trains on, 1 to ${threadSupport.cores} (this machine's cores); changing it moves the model to a new pool`
+      : `One thread only: ${threadSupport.reason}`;
     /** Whether the model was trained in this tab (or restored from its autosave). */
     this.trained = false;
     /** What the page shows: see `setState`. */
@@ -33,6 +44,17 @@ export class TrainingControls {
     this.backend.addEventListener('change', () => {
       this.setState('switching');
       actions.switchBackend(this.backend.value);
+    });
+    this.threads.addEventListener('change', () => {
+      const count = Number(this.threads.value);
+      if (!Number.isInteger(count) || count < 1 || count > threadSupport.cores) {
+        this.threads.value = String(this.threadCount);
+        showError(`The CPU path can train on 1 to ${threadSupport.cores} threads here (this machine's cores); it stays on ${this.threadCount}.`);
+        return;
+      }
+      if (count === this.threadCount) return;
+      this.threadCount = count;
+      actions.setThreads(count);
     });
   }
 
@@ -60,6 +82,7 @@ export class TrainingControls {
     this.buttons.pause.disabled = state !== 'training';
     this.buttons.reset.disabled = busy;
     this.backend.disabled = busy;
+    this.threads.disabled = busy || !this.threadSupport.available;
     this.actions.busy(busy);
   }
 

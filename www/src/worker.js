@@ -103,7 +103,7 @@ async function handle(message) {
   switch (message.type) {
     case TO_WORKER.init:
       await model.init(message);
-      await start('init', message.backend, new Uint8Array(message.weights), message.evaluate);
+      await start(message.reason ?? 'init', message.backend, new Uint8Array(message.weights), message.evaluate);
       if (message.train) startTraining();
       break;
     case TO_WORKER.train:
@@ -220,5 +220,6 @@ async function trainChunk() {
  * @returns {Promise<import('./protocol.js').MemoryReport>}
  */
 async function memoryReport() {
-  return { wasmBytes: model.wasm?.memory.buffer.byteLength ?? 0, ...(await self.latentLabGpuBuffers?.()) };
+  const wasmBytes = (model.wasm?.memory.buffer.byteLength ?? 0) + (model.threadedWasm?.memory.buffer.byteLength ?? 0);
+  return { wasmBytes, ...(await self.latentLabGpuBuffers?.()) };
 }

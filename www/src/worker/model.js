@@ -3,6 +3,7 @@
 // reports, gap estimates, weights for the viewer).
 
 import init, { TrainerHandle } from '../../../pkg/latent_lab.js';
+import initThreaded, { TrainerHandle as ThreadedTrainerHandle, initThreadPool } from '../../../pkg-threads/latent_lab.js';
 import { FROM_WORKER, post } from '../protocol.js';
 import { BudgetScheduler } from './scheduler.js';
 
@@ -17,6 +18,12 @@ export class Model {
     this.trainer = null;
     /** The wasm instance's exports (its memory, for the memory report). */
     this.wasm = null;
+    /** The threaded build and the pool's size, when the CPU path may train on threads. */
+    this.threads = null;
+    /** The threaded build's exports, once a CPU trainer has started its pool. */
+    this.threadedWasm = null;
+    /** @type {Promise<void> | null} the pool starting or started */
+    this.pool = null;
     /** @type {Uint8Array | null} the training and held-out digits */
     this.dataset = null;
     /** @type {import('../protocol.js').Optimizer} kept across trainers */
@@ -36,6 +43,7 @@ export class Model {
   /** Starts the wasm and takes the page's first settings (protocol.js: Init). */
   async init(message) {
     this.wasm = await init({ module_or_path: message.module });
+    this.threads = message.threads ?? null;
     this.dataset = new Uint8Array(message.dataset);
     this.gapK = message.gapK ?? this.gapK;
     this.optimizer = message.optimizer ?? this.optimizer;
@@ -48,8 +56,31 @@ export class Model {
    * memory budget. It is not the model's trainer until `start` makes it so.
    * @returns {Promise<TrainerHandle>}
    */
-  newTrainer(backend, settings, weights) {
-    return TrainerHandle.create({ backend, ...settings, memoryBudget: this.memoryBudgets[backend] }, this.dataset, weights);
+  async newTrainer(backend, settings, weights) {
+    // The threaded build has no WebGPU (Cargo.toml says why): WebGPU stays on the other one.
+    if (backend === 'cpu' && this.threads) {
+      try {
+        await this.startPool();
+      } catch (e) {
+        // Workers refused (a browser's limit on them, memory): one thread still trains.
+        this.threads = null;
+        post({ type: FROM_WORKER.error, message: `The CPU path's threads did not start (${e?.message ?? e}); training on one thread instead.` });
+      }
+    }
+    const Trainer = backend === 'cpu' && this.threads ? ThreadedTrainerHandle : TrainerHandle;
+    return Trainer.create({ backend, ...settings, memoryBudget: this.memoryBudgets[backend] }, this.dataset, weights);
+  }
+
+  /**
+   * Starts the threaded build and its pool, once, when the CPU path first needs them: training on
+   * WebGPU never does. The pool starts before anything uses rayon, which panics without one.
+   */
+  startPool() {
+    this.pool ??= (async () => {
+      this.threadedWasm = await initThreaded({ module_or_path: this.threads.module });
+      await initThreadPool(this.threads.count);
+    })();
+    return this.pool;
   }
 
   /**
