@@ -168,6 +168,10 @@ describe('two tabs, one browser: each keeps its own autosave', { timeout: 6 * TI
     assert.notEqual(stepB, stepA);
     await b.close();
     tabs.splice(tabs.indexOf(b), 1);
+    // A tab counts as open while it holds its Web Lock, which the browser releases once the
+    // closed page (and its workers, the CPU pool's among them) is torn down: a moment after
+    // close() returns.
+    await a.waitForFunction(async () => (await navigator.locks.query()).held.filter((l) => l.name.startsWith('latent-lab/tab/')).length === 1, null, { timeout: TIMEOUT });
 
     await a.reload();
     await waitForState(a, 'ready', TIMEOUT);
