@@ -145,6 +145,15 @@ impl TrainingSettings {
 }
 
 impl TrainerOptions {
+    /// The seed the options give, else a fresh one from the system's source of randomness (the
+    /// browser's `crypto.getRandomValues` in the page), so every page load starts a new model.
+    pub fn seed_or_fresh(&self) -> Result<u64, String> {
+        match self.seed {
+            Some(seed) => Ok(seed),
+            None => getrandom::u64().map_err(|e| format!("no source of randomness: {e}")),
+        }
+    }
+
     /// The run these options ask for, starting from `initial` weights (whose model, data,
     /// objective, learning rate and batch size fill in whatever the options leave out) or from
     /// fresh ones of `model`; checked against every range and, when the options give a budget, against

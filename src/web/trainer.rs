@@ -69,10 +69,7 @@ impl TrainerHandle {
         weights: Option<Vec<u8>>,
     ) -> Result<TrainerHandle, WebError> {
         let options: TrainerOptions = from_js(options, "trainer options")?;
-        let seed = match options.seed {
-            Some(seed) => seed,
-            None => getrandom::u64().map_err(|e| format!("no source of randomness: {e}"))?,
-        };
+        let seed = options.seed_or_fresh()?;
         Self::open(options, &dataset, weights.as_deref(), seed).await
     }
 
