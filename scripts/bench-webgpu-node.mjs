@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import { installGpuCounter } from '../bench/gpu-work.mjs';
+import { threadPool } from './bundle.mjs';
 
 const root = join(import.meta.dirname, '..');
 const { values: options } = parseArgs({
@@ -77,6 +78,10 @@ async function startWorker() {
     globalName: 'latentLabBench',
     write: false,
     logLevel: 'error',
+    // The page's own pool helper in place of wasm-bindgen-rayon's (scripts/bundle.mjs); here the
+    // worker trains on WebGPU and never starts a pool.
+    plugins: [threadPool],
+    define: { __POOL_THREAD_SOURCE__: '""' },
   });
   const listeners = new Set();
   globalThis.postMessage = (message) => {

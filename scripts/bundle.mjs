@@ -26,7 +26,7 @@ const common = {
  * (www/src/worker/thread-pool.js, which says why).
  * @type {import('esbuild').Plugin}
  */
-const threadPool = {
+export const threadPool = {
   name: 'thread-pool',
   setup(build) {
     build.onResolve({ filter: /workerHelpers\.no-bundler\.js$/ }, () => ({ path: join(src, 'worker', 'thread-pool.js') }));
