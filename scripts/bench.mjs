@@ -4,15 +4,15 @@
 // Not part of the test suite; BENCHMARKS.md keeps its output.
 //
 // Usage: node scripts/bench.mjs [--seconds 30] [--backends cpu,webgpu] [--peers wasm,webgl,webgpu]
+//                               [--no-build] [--no-native] [--no-large] [--no-conv]
 // The CPU path runs three times: as a page that is not cross-origin isolated gets it (the
 // single-threaded build), and isolated on the threaded build with 1 thread and with one per core.
 // TensorFlow.js's wasm peer runs in an isolated page too, on one thread per core and on one.
-//                               [--no-build] [--no-native] [--no-large] [--no-conv]
 // --no-large skips the responsiveness run with the largest model the page accepts (convolutional,
-// latent 64, full covariance) training on the CPU, and the CPU runs at batch 512; --no-conv the count of the convolutional
-// model's GPU work. On WebGPU the GPU work is counted (bench/gpu-work.mjs, evaluated in the
-// training worker and in the peer's page): per training step, and per held-out evaluation,
-// weight sync and gap estimate apart.
+// latent 64, full covariance) training on the CPU, and the CPU runs at batch 512; --no-conv the
+// count of the convolutional model's GPU work. On WebGPU the GPU work is counted
+// (bench/gpu-work.mjs, evaluated in the training worker and in the peer's page): per training
+// step, and per held-out evaluation, weight sync and gap estimate apart.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';

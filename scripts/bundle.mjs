@@ -1,8 +1,9 @@
 // The page's script as esbuild bundles it: the training worker first, its source inlined into
 // app.js, to be started from a Blob; and before it, one thread of the threaded build's pool, its
-// source inlined into the worker the same way (www/src/worker/thread-pool.js). scripts/build-www.mjs writes the shipped page with it;
-// scripts/soak.mjs serves the same page with an instrumented worker, which also counts its live
-// WebGPU buffers (www/src/worker/gpu-buffers.js, injected ahead of the worker's own code).
+// source inlined into the worker the same way (www/src/worker/thread-pool.js).
+// scripts/build-www.mjs writes the shipped page with it; scripts/soak.mjs serves the same page
+// with an instrumented worker, which also counts its live WebGPU buffers
+// (www/src/worker/gpu-buffers.js, injected ahead of the worker's own code).
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

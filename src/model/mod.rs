@@ -26,8 +26,7 @@ fn new_linear(from: usize, to: usize, device: &Device) -> Linear {
 /// `linear` applied to `x` (`[rows, in]` → `[rows, out]`). On the CPU with threads, the rows
 /// are split into blocks computed as one batched product, which burn spreads over its pool of
 /// threads ([`pool_threads`]); the weights are broadcast, and their gradient summed over the
-/// blocks.
-/// Elsewhere it is `linear.forward(x)`.
+/// blocks. Elsewhere it is `linear.forward(x)`.
 fn dense(linear: &Linear, x: Tensor<2>) -> Tensor<2> {
     let [rows, inputs] = x.dims();
     let weight = linear.weight.val();

@@ -156,8 +156,8 @@ impl TrainerOptions {
 
     /// The run these options ask for, starting from `initial` weights (whose model, data,
     /// objective, learning rate and batch size fill in whatever the options leave out) or from
-    /// fresh ones of `model`; checked against every range and, when the options give a budget, against
-    /// the memory a step needs with `training_images` images uploaded.
+    /// fresh ones of `model`; checked against every range and, when the options give a budget,
+    /// against the memory a step needs with `training_images` images uploaded.
     pub fn trainer_config(
         &self,
         initial: Option<&Weights>,

@@ -60,9 +60,9 @@ impl TrainerHandle {
 impl TrainerHandle {
     /// [`TrainerHandle::open`] for JS, with a fresh random seed unless the options give one.
     /// `options`: `{ backend: "webgpu" | "cpu", model?, objective?, optimizer?: { learningRate?,
-    /// batchSize? }, memoryBudget?: { totalBytes, largestTensorBytes }, seed? }` (see
-    /// [`TrainerOptions`]); `dataset`: the bytes of
-    /// `mnist-10k.bin`; `weights`: a weights file, or nothing for fresh weights.
+    /// batchSize? }, data?, memoryBudget?: { totalBytes, largestTensorBytes }, seed? }` (see
+    /// [`TrainerOptions`]); `dataset`: the bytes of `mnist-10k.bin`; `weights`: a weights file,
+    /// or nothing for fresh weights.
     pub async fn create(
         options: JsValue,
         dataset: Vec<u8>,
