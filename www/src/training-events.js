@@ -141,6 +141,7 @@ export class TrainingEvents {
     this.unansweredRecoveries = 0;
     this.controls.setState(state);
     this.controls.showBackend(info.kind, info.label, this.gpu.available);
+    this.controls.showThreads(this.session.threads?.count ?? 1);
     this.files.setEnabled(true);
     this.showBackendNote(info.kind);
     publishBackend(info.kind);

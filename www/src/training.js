@@ -86,6 +86,15 @@ export class TrainingControls {
     this.actions.busy(busy);
   }
 
+  /**
+   * Reflects the pool the CPU path trains on, as the training worker was started with it: after a
+   * change that did not happen (the worker crashed first), the field goes back.
+   */
+  showThreads(count) {
+    this.threadCount = count;
+    this.threads.value = String(count);
+  }
+
   /** Reflects which backend runs, and which are available. */
   showBackend(kind, label, webgpuAvailable) {
     this.backend.value = kind;
