@@ -12,7 +12,7 @@ use crate::model::{Likelihood, Vae};
 use crate::objective::{
     ElboStats, ElboTerms, elbo_terms, importance_weighted_bound, log_importance_weights,
 };
-use crate::posterior::repeat_samples;
+use crate::posterior::{reparameterize, repeat_samples};
 
 /// A latent unit is active when the variance over the data of its posterior mean E_q[zᵢ]
 /// exceeds this (Burda et al.'s criterion): below it, the mean is nearly the same for every
@@ -72,7 +72,27 @@ pub struct HeldoutReport {
     /// The means' two principal directions (unit vectors of `latent` values), for the latent
     /// map's PC axes.
     pub principal_axes: [Vec<f32>; 2],
+    /// The first few held-out digits beside their reconstructions; the page's wasm surface
+    /// hands it over as typed arrays, not through serde.
+    #[serde(skip)]
+    pub reconstructions: Reconstructions,
 }
+
+/// Held-out digits beside what the model makes of them, each `count × 784` values in `[0, 1]`,
+/// row-major: what every VAE tutorial shows first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reconstructions {
+    pub count: usize,
+    /// The digits as scored (binarised once when the data is).
+    pub inputs: Vec<f32>,
+    /// The decoder's mean at z = μ, the posterior mean.
+    pub at_mean: Vec<f32>,
+    /// The decoder's mean at one z drawn from q(z|x).
+    pub at_sample: Vec<f32>,
+}
+
+/// Held-out digits shown beside their reconstructions.
+pub const RECONSTRUCTED_DIGITS: usize = 12;
 
 /// The ELBO against the importance-weighted bound on the same digits and samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -115,19 +135,35 @@ pub async fn evaluate(model: &Vae, images: &Tensor<2>) -> Result<HeldoutReport, 
         });
     }
     let (reconstruction, kl) = sums.expect("at least one chunk");
-    // The two sums and every mean in one readback.
     let latent = model.latent_size();
+    let shown = RECONSTRUCTED_DIGITS.min(count);
+    let inputs = images.clone().narrow(0, 0, shown);
+    let posterior = model.encoder.forward(inputs.clone());
+    let noise = Tensor::random([shown, latent], Distribution::Normal(0.0, 1.0), &device);
+    let at_sample = model.decode_mean(reparameterize(&posterior, noise));
+    let at_mean = model.decode_mean(posterior.mean);
+    let [_, pixels] = inputs.dims();
+    // The two sums, every mean and the reconstructions in one readback.
     let figures = read_concatenated(
         vec![
             reconstruction,
             kl,
             Tensor::cat(means, 0).reshape([count * latent]),
+            Tensor::cat(vec![inputs, at_mean, at_sample], 0).reshape([3 * shown * pixels]),
         ],
         "the evaluation",
     )
     .await?;
     let [reconstruction, kl] = [figures[0] as f64, figures[1] as f64];
-    let means = figures[2..].to_vec();
+    let (means, shown_figures) = figures[2..].split_at(count * latent);
+    let means = means.to_vec();
+    let part = |i: usize| shown_figures[i * shown * pixels..(i + 1) * shown * pixels].to_vec();
+    let reconstructions = Reconstructions {
+        count: shown,
+        inputs: part(0),
+        at_mean: part(1),
+        at_sample: part(2),
+    };
     let unit_variances = unit_variances(&means, latent);
     let principal_axes = principal_axes(&means, latent);
     Ok(HeldoutReport {
@@ -136,6 +172,7 @@ pub async fn evaluate(model: &Vae, images: &Tensor<2>) -> Result<HeldoutReport, 
         unit_variances,
         means,
         principal_axes,
+        reconstructions,
     })
 }
 

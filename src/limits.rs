@@ -1,9 +1,10 @@
-//! The range of every setting the page has a field for, built from the constants the checks
+//! The range of every setting the page has a field for, and of a person's own data, built from the constants the checks
 //! themselves use ([`VaeConfig`], [`Objective`], [`TrainerConfig`]), so the page's fields, the
 //! trainer and the weights loader cannot disagree about what is allowed.
 
 use serde::Serialize;
 
+use crate::data::own;
 use crate::model::VaeConfig;
 use crate::objective::Objective;
 use crate::optimizer_settings::OptimizerSettings;
@@ -43,6 +44,12 @@ pub struct SettingLimits {
     pub warmup_steps: Range,
     pub learning_rate: Range,
     pub batch_size: Range,
+    /// Images in a person's dataset, training and held out together.
+    pub dataset_images: Range,
+    /// The size of one file read into a dataset (an IDX file after gunzip included).
+    pub dataset_file_bytes: Range,
+    /// The held-out share of a person's dataset, in percent.
+    pub heldout_percent: Range,
 }
 
 pub fn setting_limits() -> SettingLimits {
@@ -58,5 +65,8 @@ pub fn setting_limits() -> SettingLimits {
             min_exclusive: true,
         },
         batch_size: Range::inclusive(1.0, OptimizerSettings::MAX_BATCH_SIZE as f64),
+        dataset_images: Range::inclusive(own::MIN_IMAGES as f64, own::MAX_IMAGES as f64),
+        dataset_file_bytes: Range::inclusive(1.0, own::MAX_FILE_BYTES as f64),
+        heldout_percent: Range::inclusive(own::MIN_HELDOUT_PERCENT, own::MAX_HELDOUT_PERCENT),
     }
 }

@@ -8,7 +8,9 @@
 //! `data` = the [`PixelValues`] it is trained on (`"binarised"` or `"grey-levels"`; a file
 //! without it predates the setting and was trained on grey levels), `objective` = the training
 //! [`Objective`] (samples, β, warm-up), `progress` = the training [`Progress`] and `optimizer` =
-//! the [`OptimizerSettings`] (learning rate, batch size). Each is checked against
+//! the [`OptimizerSettings`] (learning rate, batch size), and `dataset` = the [`DataIdentity`] of
+//! the data it was trained on (its name, image count and hash; a file without it was trained on
+//! the shipped digits, the only data before a person could bring their own). Each is checked against
 //! the same ranges the page's settings have, and every count against what a JavaScript number
 //! holds exactly. Tensors: one per parameter, named by its module path
 //! (`encoder.hidden1.weight`, …), little-endian f32, or f16 for the models shipped with the page
@@ -20,7 +22,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, DType};
 use half::f16;
 
-use crate::data::PixelValues;
+use crate::data::{DataIdentity, PixelValues};
 use crate::device::read_concatenated;
 use crate::model::{Vae, VaeConfig};
 use crate::objective::Objective;
@@ -47,6 +49,7 @@ pub struct Training<'a> {
     pub objective: &'a Objective,
     pub progress: &'a Progress,
     pub optimizer: &'a OptimizerSettings,
+    pub dataset: &'a DataIdentity,
 }
 
 /// Reads every parameter back in one readback (a weight sync took 14 when each was read as
@@ -90,7 +93,8 @@ pub async fn export(
             .with_metadata("data", &to_json(&training.data)?)
             .with_metadata("objective", &to_json(training.objective)?)
             .with_metadata("progress", &to_json(training.progress)?)
-            .with_metadata("optimizer", &to_json(training.optimizer)?);
+            .with_metadata("optimizer", &to_json(training.optimizer)?)
+            .with_metadata("dataset", &to_json(training.dataset)?);
     }
     let bytes = writer
         .into_bytes()
@@ -150,6 +154,9 @@ pub struct Weights {
     pub progress: Option<Progress>,
     /// The learning rate and batch size it was being trained with, when the file says.
     pub optimizer: Option<OptimizerSettings>,
+    /// The data it was trained on; `None` for the shipped digits (files written before the
+    /// record existed, and the shipped models).
+    pub trained_on: Option<DataIdentity>,
     record: ModuleRecord,
 }
 
@@ -161,6 +168,7 @@ impl std::fmt::Debug for Weights {
             .field("objective", &self.objective)
             .field("progress", &self.progress)
             .field("optimizer", &self.optimizer)
+            .field("trained_on", &self.trained_on)
             .field("tensors", &self.record.len())
             .finish()
     }
@@ -208,6 +216,10 @@ impl Weights {
         if let Some(optimizer) = &optimizer {
             optimizer.validate()?;
         }
+        let trained_on = optional_json::<DataIdentity>(metadata.get("dataset"), "dataset")?;
+        if let Some(identity) = &trained_on {
+            identity.validate()?;
+        }
         // Every tensor is checked, and f16 ones widened to f32 here, so that the record loads
         // with its own dtype. A record cast to the module's dtype on load first materialises
         // the module's random initialisation just to read that dtype: that was 90 of the 100 ms
@@ -230,6 +242,7 @@ impl Weights {
             objective,
             progress,
             optimizer,
+            trained_on,
             record,
         })
     }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use latent_lab::data::MnistSplit;
+use latent_lab::data::DataSplit;
 
 #[test]
 fn committed_dataset_has_the_documented_split() {
@@ -30,7 +30,7 @@ fn parser_refuses_damaged_files() {
     ))
     .unwrap();
     let expect_err = |bytes: &[u8], needle: &str| {
-        let err = MnistSplit::parse(bytes).unwrap_err();
+        let err = DataSplit::parse(bytes).unwrap_err();
         assert!(err.contains(needle), "`{err}` should mention `{needle}`");
     };
     expect_err(&bytes[..bytes.len() - 1], "declares");

@@ -74,7 +74,7 @@ static ALLOCATOR: Counting = Counting;
 /// chunk of two steps (after which Adam's moments exist and a snapshot holds a copy of them)
 /// and a second such chunk, whose last step is the trainer's worst: it holds the last chunk's
 /// snapshot, the candidate one and the step's own model, moments and gradients.
-fn measure(config: TrainerConfig, data: &latent_lab::data::MnistSplit) -> (u64, u64) {
+fn measure(config: TrainerConfig, data: &latent_lab::data::DataSplit) -> (u64, u64) {
     let before = LIVE.load(Ordering::SeqCst);
     PEAK.store(before, Ordering::SeqCst);
     LARGEST.store(0, Ordering::SeqCst);

@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::small_inputs::{dataset_of_side, small_dataset, small_weights};
-use latent_lab::data::MnistSplit;
+use latent_lab::data::DataSplit;
 use latent_lab::model::Vae;
 use latent_lab::weights::{self, Precision, Weights};
 use rand::rngs::StdRng;
@@ -153,9 +153,10 @@ fn damaged_weights_files_answer_with_a_reason() {
     );
 }
 
-/// What the documented format (src/data.rs) makes of `bytes`, rule by rule in the order they
-/// are checked: the number of training records, or the message of the first rule broken.
-fn dataset_by_the_format(bytes: &[u8]) -> Result<usize, String> {
+/// What the documented format (src/data/mod.rs) makes of `bytes`, rule by rule in the order
+/// they are checked: the number of training records and where the labels start, or the message
+/// of the first rule broken.
+fn dataset_by_the_format(bytes: &[u8]) -> Result<(usize, usize), String> {
     let len = bytes.len();
     if len < 24 {
         return Err(format!(
@@ -169,9 +170,9 @@ fn dataset_by_the_format(bytes: &[u8]) -> Result<usize, String> {
     let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap()) as usize;
     let (version, count, train) = (u32_at(8), u32_at(12), u32_at(16));
     let (rows, cols) = (u16_at(20), u16_at(22));
-    if version != 1 {
+    if version != 1 && version != 2 {
         return Err(format!(
-            "dataset format version {version} is not supported (expected 1)"
+            "dataset format version {version} is not supported (expected 1 or 2)"
         ));
     }
     if (rows, cols) != (28, 28) {
@@ -182,25 +183,50 @@ fn dataset_by_the_format(bytes: &[u8]) -> Result<usize, String> {
             "split of {train} training records out of {count} leaves a side empty"
         ));
     }
-    let expected = 24 + count * (1 + 784);
+    let header = if version == 1 {
+        24
+    } else {
+        if len < 32 {
+            return Err(format!(
+                "dataset is {len} bytes, shorter than its 32-byte header"
+            ));
+        }
+        let (flags, name) = (u32_at(24), u32_at(28));
+        if flags > 1 {
+            return Err(format!("dataset has unknown flags {flags:#x}"));
+        }
+        if name > 200 {
+            return Err(format!("dataset name is {name} bytes, over 200"));
+        }
+        let Some(name_bytes) = bytes.get(32..32 + name) else {
+            return Err("dataset is shorter than its name".into());
+        };
+        if std::str::from_utf8(name_bytes).is_err() {
+            return Err("dataset name is not UTF-8".into());
+        }
+        32 + name
+    };
+    let expected = header + count * (1 + 784);
     if len != expected {
         return Err(format!(
             "dataset is {len} bytes but its header declares {expected}"
         ));
     }
-    if let Some(bad) = bytes[24..24 + count].iter().position(|&l| l > 9) {
+    if version == 1
+        && let Some(bad) = bytes[24..24 + count].iter().position(|&l| l > 9)
+    {
         return Err(format!("record {bad} has label {}", bytes[24 + bad]));
     }
-    Ok(train)
+    Ok((train, header))
 }
 
-/// `MnistSplit::parse` against the format's answer: the same message when refused, and when
+/// `DataSplit::parse` against the format's answer: the same message when refused, and when
 /// accepted the file's labels and pixels split at the declared record.
 fn parses_as_the_format_says(bytes: &[u8]) -> bool {
-    match (MnistSplit::parse(bytes), dataset_by_the_format(bytes)) {
-        (Ok(split), Ok(train)) => {
+    match (DataSplit::parse(bytes), dataset_by_the_format(bytes)) {
+        (Ok(split), Ok((train, header))) => {
             let count = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
-            let (labels, pixels) = bytes[24..].split_at(count);
+            let (labels, pixels) = bytes[header..].split_at(count);
             assert_eq!(split.train.labels, labels[..train]);
             assert_eq!(split.heldout.labels, labels[train..]);
             assert_eq!(split.train.pixels, pixels[..train * 784]);
@@ -224,7 +250,7 @@ fn damaged_datasets_answer_as_the_format_says() {
     // `dataset_by_the_format`): its exact message when refused, its exact split when accepted.
     let good = small_dataset(7, 5);
     assert!(parses_as_the_format_says(&good));
-    let split = MnistSplit::parse(&good).unwrap();
+    let split = DataSplit::parse(&good).unwrap();
     assert_eq!((split.train.len(), split.heldout.len()), (5, 2));
     // As many pixels as 28 × 28, and consistent with the file's length, but not 28 × 28.
     for (rows, cols) in [(16, 49), (49, 16), (1, 784), (27, 28)] {
@@ -263,8 +289,8 @@ fn damaged_datasets_answer_as_the_format_says() {
         ),
         (with(27, &[10]), "record 3 has label 10"),
         (
-            with(8, &2u32.to_le_bytes()),
-            "dataset format version 2 is not supported (expected 1)",
+            with(8, &3u32.to_le_bytes()),
+            "dataset format version 3 is not supported (expected 1 or 2)",
         ),
         (
             with(0, b"LLMNISU"),
@@ -285,7 +311,7 @@ fn damaged_datasets_answer_as_the_format_says() {
         ),
     ];
     for (bytes, message) in &refused {
-        assert_eq!(MnistSplit::parse(bytes).unwrap_err(), *message);
+        assert_eq!(DataSplit::parse(bytes).unwrap_err(), *message);
         assert!(!parses_as_the_format_says(bytes));
     }
     let mut outcomes = [0usize; 2];
@@ -295,4 +321,55 @@ fn damaged_datasets_answer_as_the_format_says() {
     assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
     // The real file parses.
     assert_eq!(common::dataset().train.len(), 9000);
+}
+
+#[test]
+fn damaged_own_datasets_answer_as_the_format_says() {
+    // A person's dataset (version 2): a name, labels beyond 9.
+    let labels: Vec<u8> = (0..20).map(|i| i * 12).collect();
+    let pixels: Vec<u8> = (0..20 * 784).map(|i| (i * 31) as u8).collect();
+    let good = latent_lab::data::write_own("brief ✓", true, &labels, &pixels, 16);
+    assert!(parses_as_the_format_says(&good));
+    for len in (0..good.len()).step_by(7) {
+        assert!(!parses_as_the_format_says(&good[..len]), "cut at {len}");
+    }
+    let mut outcomes = [0usize; 2];
+    for bytes in mutants(&good, 20_000, 3) {
+        outcomes[parses_as_the_format_says(&bytes) as usize] += 1;
+    }
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+}
+
+#[test]
+fn damaged_idx_files_answer_with_a_dataset_or_a_reason() {
+    // Every truncation and 20,000 mutations of an images file and of a labels file, gzipped
+    // and not: a dataset of the declared size, or a reason; never a panic.
+    let (images, labels) = common::small_inputs::small_idx_pair();
+    let gzipped = common::small_inputs::gzip(&images);
+    let try_pair = |images: &[u8], labels: &[u8]| -> bool {
+        match latent_lab::data::own::OwnDataset::from_idx("fuzz", images, Some(labels)) {
+            Ok(dataset) => {
+                assert!(!dataset.is_empty());
+                true
+            }
+            Err(reason) => {
+                assert!(!reason.is_empty());
+                false
+            }
+        }
+    };
+    assert!(try_pair(&images, &labels) && try_pair(&gzipped, &labels));
+    let mut outcomes = [0usize; 2];
+    for good in [&images, &gzipped] {
+        for len in 0..good.len() {
+            assert!(!try_pair(&good[..len], &labels), "cut at {len}");
+        }
+        for bytes in mutants(good, 20_000, 4) {
+            outcomes[try_pair(&bytes, &labels) as usize] += 1;
+        }
+    }
+    for bytes in mutants(&labels, 5_000, 5) {
+        outcomes[try_pair(&images, &bytes) as usize] += 1;
+    }
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
 }

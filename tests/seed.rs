@@ -40,7 +40,7 @@ fn a_seed_in_the_options_repeats_the_run_and_none_draws_a_fresh_one() {
     let run = |json: &str| {
         let options = options(json).unwrap();
         let seed = options.seed_or_fresh().unwrap();
-        let data = latent_lab::data::MnistSplit::parse(&dataset).unwrap();
+        let data = latent_lab::data::DataSplit::parse(&dataset).unwrap();
         let config = options.trainer_config(None, data.train.len()).unwrap();
         let mut trainer =
             latent_lab::trainer::Trainer::new(config, &data, &common::device(), seed, None)

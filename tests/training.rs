@@ -2,7 +2,7 @@
 
 mod common;
 
-use latent_lab::data::{MnistSplit, PixelValues};
+use latent_lab::data::{DataSplit, PixelValues};
 use latent_lab::model::VaeConfig;
 use latent_lab::objective::{ElboStats, Objective};
 use latent_lab::optimizer_settings::OptimizerSettings;
@@ -33,7 +33,7 @@ fn loss_falls_on_a_fixed_batch() {
 
 /// −log p(x) of the held-out digits under the best model that ignores z: independent pixels
 /// with each pixel's mean grey level over the training split.
-fn independent_pixel_baseline(data: &MnistSplit) -> f64 {
+fn independent_pixel_baseline(data: &DataSplit) -> f64 {
     let n = data.train.len() as f64;
     let mean: Vec<f64> = (0..784)
         .map(|i| {

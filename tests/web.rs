@@ -43,6 +43,7 @@ fn recorded_run() -> Weights {
         objective: &objective,
         progress: &Progress::default(),
         optimizer: &optimizer,
+        dataset: &common::identity(),
     };
     let bytes = common::block_on(weights::export(&model, Some(training), Precision::F32)).unwrap();
     Weights::parse(&bytes).unwrap()
@@ -288,12 +289,18 @@ fn a_handle_refuses_bad_input_with_a_message_and_no_kind() {
 fn the_dataset_summary_reads_the_labels_without_parsing_the_pixels_twice() {
     let bytes = dataset_bytes();
     let DatasetSummary {
+        identity,
         heldout_labels,
         training_images,
+        heldout_images,
     } = dataset_summary(&bytes).unwrap();
     let parsed = common::dataset();
     assert_eq!(training_images, parsed.train.len());
+    assert_eq!(heldout_images, parsed.heldout.len());
     assert_eq!(heldout_labels, parsed.heldout.labels);
+    assert_eq!(identity, parsed.identity);
+    assert_eq!(identity.name, "MNIST digits");
+    assert_eq!(identity.images, 10_000);
     let truncated = dataset_summary(&bytes[..bytes.len() - 1]).unwrap_err();
     assert!(
         truncated.message.contains("header declares"),

@@ -149,6 +149,7 @@ fn small_with_metadata() -> Vec<u8> {
         objective: &Objective::new(),
         progress: &progress,
         optimizer: &optimizer,
+        dataset: &common::identity(),
     };
     common::block_on(weights::export(&model, Some(training), Precision::F32)).unwrap()
 }

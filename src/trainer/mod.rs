@@ -16,7 +16,7 @@ mod stats;
 pub use config::TrainerConfig;
 pub use stats::{Divergence, StepStats};
 
-use crate::data::MnistSplit;
+use crate::data::{DataIdentity, DataSplit};
 use crate::device::{on_cpu_threads, read_scalars};
 use crate::evaluation::{self, GapReport, HeldoutReport};
 use crate::model::Vae;
@@ -51,6 +51,8 @@ pub struct Trainer {
     progress: Progress,
     /// The last state known to be finite: where a divergence rolls back to.
     snapshot: Option<Snapshot>,
+    /// What it trains on, for the weights file.
+    data: DataIdentity,
 }
 
 impl Trainer {
@@ -59,7 +61,7 @@ impl Trainer {
     /// backend's RNG (weights, ε) and the shuffling; callers in a browser pass a fresh random one.
     pub fn new(
         config: TrainerConfig,
-        data: &MnistSplit,
+        data: &DataSplit,
         device: &Device,
         seed: u64,
         initial: Option<Weights>,
@@ -77,12 +79,8 @@ impl Trainer {
                 config.model.input_size
             ));
         }
-        if data.train.len() < config.batch_size {
-            return Err(format!(
-                "batch size {} is larger than the {} training images",
-                config.batch_size,
-                data.train.len()
-            ));
+        if data.train.is_empty() || data.heldout.is_empty() {
+            return Err("the dataset has no training or no held-out images".into());
         }
         let device = device.clone().autodiff();
         device.seed(seed);
@@ -107,6 +105,7 @@ impl Trainer {
             model,
             optimizer,
             snapshot: None,
+            data: data.identity.clone(),
         };
         trainer.order.shuffle(&mut trainer.rng);
         if let Some(progress) = progress {
@@ -127,7 +126,7 @@ impl Trainer {
 
     /// Optimizer steps in one pass over the training split (the remainder is dropped).
     pub fn steps_per_epoch(&self) -> usize {
-        self.order.len() / self.config.batch_size
+        self.order.len() / self.batch_size()
     }
 
     /// Carries the step count over from the weights a trainer starts from, so the plot's x axis
@@ -138,10 +137,16 @@ impl Trainer {
         self.cursor = ((progress.epoch_fraction * len) as usize).min(self.order.len());
     }
 
+    /// Images a step trains on: the batch size, or every training image when there are fewer
+    /// (a drawn dataset of 16 has 14 to train on; a step of the default 128 cannot be drawn).
+    pub fn batch_size(&self) -> usize {
+        self.config.batch_size.min(self.order.len())
+    }
+
     /// The indices of the next batch; a new shuffled pass starts when fewer than a batch remain
     /// (the remainder is dropped, so every batch has the same size).
     fn next_batch(&mut self) -> Tensor<1, Int> {
-        let batch = self.config.batch_size;
+        let batch = self.batch_size();
         if self.cursor + batch > self.order.len() {
             self.order.shuffle(&mut self.rng);
             self.cursor = 0;
@@ -188,7 +193,7 @@ impl Trainer {
         }
         // Refused before any step, so the counts never pass what the page can read (a weights
         // file may start them right at the limit).
-        let images = (steps as u64).saturating_mul(self.config.batch_size as u64);
+        let images = (steps as u64).saturating_mul(self.batch_size() as u64);
         if self.progress.step.saturating_add(steps as u64) > MAX_SAFE_INTEGER
             || self.progress.images_seen.saturating_add(images) > MAX_SAFE_INTEGER
         {
@@ -310,6 +315,7 @@ impl Trainer {
             objective: &self.config.objective,
             progress: &self.progress,
             optimizer: &self.config.optimizer(),
+            dataset: &self.data,
         };
         weights::export(&self.model.valid(), Some(training), precision).await
     }

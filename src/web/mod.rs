@@ -18,6 +18,7 @@ use wasm_bindgen::JsValue;
 #[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
+mod dataset;
 pub mod options;
 mod page;
 mod trainer;
@@ -28,6 +29,7 @@ pub use page::{
     DatasetSummary, check_training_settings, check_training_settings_for_js, dataset_summary,
     dataset_summary_for_js, figure_meaning_for_js, setting_limits_for_js,
 };
+pub use dataset::{DatasetBuilder, idx_images_file, idx_labels_file, looks_like_idx};
 pub use trainer::TrainerHandle;
 pub use viewer::{Reconstruction, Viewer};
 

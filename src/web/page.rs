@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::options::{TrainerOptions, TrainingSettings};
 use super::{WebError, from_js, set_property, to_js};
-use crate::data::DatasetLayout;
+use crate::data::{DataIdentity, DatasetLayout};
 use crate::limits;
 use crate::memory::MemoryEstimate;
 
@@ -50,35 +50,41 @@ pub fn figure_meaning_for_js(settings: JsValue) -> Result<JsValue, WebError> {
     to_js(&settings.figure_meaning())
 }
 
-/// What the main thread needs of the dataset: the held-out digits' labels (for colouring the
-/// latent map) and the number of training images (the memory a training step needs depends on
-/// it: the trainer keeps them all on its device).
+/// What the main thread needs of the dataset: its identity (name, count, hash: what a weights
+/// file records), the held-out digits' labels (for colouring the latent map) when it has
+/// labels, and the number of training images (the memory a training step needs depends on it:
+/// the trainer keeps them all on its device).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetSummary {
+    pub identity: DataIdentity,
+    /// Empty when the dataset has no labels.
     pub heldout_labels: Vec<u8>,
     pub training_images: usize,
+    pub heldout_images: usize,
 }
 
-/// The file is checked in full but its 8 MB of pixels are not copied: the worker parses them.
+/// The file is checked in full but its pixels are not copied: the worker parses them.
 pub fn dataset_summary(dataset: &[u8]) -> Result<DatasetSummary, WebError> {
     let layout = DatasetLayout::read(dataset)?;
+    let heldout = layout.heldout_labels();
     Ok(DatasetSummary {
-        heldout_labels: layout.heldout_labels().to_vec(),
+        identity: DataIdentity::of(dataset)?,
+        heldout_labels: if layout.labelled { heldout.to_vec() } else { Vec::new() },
         training_images: layout.train,
+        heldout_images: heldout.len(),
     })
 }
 
-/// [`dataset_summary`] for JS: `{ heldoutLabels: Uint8Array, trainingImages }`.
+/// [`dataset_summary`] for JS: `{ name, images, hash, labelled, heldoutLabels: Uint8Array,
+/// trainingImages, heldoutImages }`.
 #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = datasetSummary))]
 pub fn dataset_summary_for_js(dataset: &[u8]) -> Result<JsValue, WebError> {
     let summary = dataset_summary(dataset)?;
-    let object: JsValue = js_sys::Object::new().into();
+    let object = to_js(&summary.identity)?;
+    set_property(&object, "labelled", (!summary.heldout_labels.is_empty()).into())?;
     let labels = js_sys::Uint8Array::from(summary.heldout_labels.as_slice());
     set_property(&object, "heldoutLabels", labels.into())?;
-    set_property(
-        &object,
-        "trainingImages",
-        (summary.training_images as u32).into(),
-    )?;
+    set_property(&object, "trainingImages", (summary.training_images as u32).into())?;
+    set_property(&object, "heldoutImages", (summary.heldout_images as u32).into())?;
     Ok(object)
 }

@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::options::{TrainerOptions, TrainingSettings};
 use super::{ErrorKind, WebError, from_js, set_property, to_js};
-use crate::data::MnistSplit;
+use crate::data::DataSplit;
 use crate::device::{self, BackendKind};
 use crate::trainer::Trainer;
 use crate::weights::{Precision, Weights};
@@ -39,7 +39,7 @@ impl TrainerHandle {
         seed: u64,
     ) -> Result<Self, WebError> {
         let initial = weights.map(Weights::parse).transpose()?;
-        let data = MnistSplit::parse(dataset)?;
+        let data = DataSplit::parse(dataset)?;
         let config = options.trainer_config(initial.as_ref(), data.train.len())?;
         let device = device::open(options.backend)
             .await
@@ -95,17 +95,22 @@ impl TrainerHandle {
     }
 
     /// Resolves to the held-out `{ elbo: { reconstruction, kl, negativeElbo }, unitVariances,
-    /// activeUnits, means, principalAxes }`, `means` a Float32Array.
+    /// activeUnits, means, principalAxes, reconstructions: { count, inputs, atMean, atSample }
+    /// }`, `means` and the reconstructions' images Float32Arrays.
     pub async fn evaluate(&self) -> Result<JsValue, WebError> {
         let mut report = self.trainer.evaluate().await?;
         // 20,000 means as a typed array (one copy), not as a JS array built number by number.
         let means = std::mem::take(&mut report.means);
         let value = to_js(&report)?;
-        set_property(
-            &value,
-            "means",
-            js_sys::Float32Array::from(means.as_slice()).into(),
-        )?;
+        let typed = |values: &[f32]| -> JsValue { js_sys::Float32Array::from(values).into() };
+        set_property(&value, "means", typed(&means))?;
+        let shown = &report.reconstructions;
+        let reconstructions: JsValue = js_sys::Object::new().into();
+        set_property(&reconstructions, "count", (shown.count as u32).into())?;
+        set_property(&reconstructions, "inputs", typed(&shown.inputs))?;
+        set_property(&reconstructions, "atMean", typed(&shown.at_mean))?;
+        set_property(&reconstructions, "atSample", typed(&shown.at_sample))?;
+        set_property(&value, "reconstructions", reconstructions)?;
         Ok(value)
     }
 

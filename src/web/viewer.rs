@@ -8,6 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{WebError, set_property};
 use crate::device;
+use crate::data::DataIdentity;
 use crate::model::Vae;
 use crate::weights::Weights;
 
@@ -15,6 +16,7 @@ use crate::weights::Weights;
 pub struct Viewer {
     model: Vae,
     device: Device,
+    trained_on: Option<DataIdentity>,
 }
 
 /// An image's posterior mean μ and the decoding of μ.
@@ -25,6 +27,11 @@ pub struct Reconstruction {
 }
 
 impl Viewer {
+    /// The data the model was trained on; `None` for the shipped digits.
+    pub fn trained_on(&self) -> Option<&DataIdentity> {
+        self.trained_on.as_ref()
+    }
+
     /// The posterior mean μ of a 784-pixel image (grey levels in `[0, 1]`) and its decoding, in
     /// one call so the drawing pad moves the sliders and shows the reconstruction from one pass.
     pub fn reconstruct(&self, pixels: &[f32]) -> Result<Reconstruction, WebError> {
@@ -57,8 +64,24 @@ impl Viewer {
     #[cfg_attr(target_family = "wasm", wasm_bindgen(constructor))]
     pub fn new(weights: &[u8]) -> Result<Viewer, WebError> {
         let device = device::cpu_device();
-        let model = Weights::parse(weights)?.into_model(&device)?;
-        Ok(Self { model, device })
+        let weights = Weights::parse(weights)?;
+        let trained_on = weights.trained_on.clone();
+        let model = weights.into_model(&device)?;
+        Ok(Self {
+            model,
+            device,
+            trained_on,
+        })
+    }
+
+    /// `{ name, images, hash }` of the data the model was trained on, or null for the shipped
+    /// digits (a file without the record).
+    #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = trainedOn))]
+    pub fn trained_on_for_js(&self) -> Result<JsValue, WebError> {
+        match &self.trained_on {
+            Some(identity) => super::to_js(identity),
+            None => Ok(JsValue::NULL),
+        }
     }
 
     #[cfg_attr(target_family = "wasm", wasm_bindgen(getter, js_name = latentSize))]

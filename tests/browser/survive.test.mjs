@@ -405,7 +405,7 @@ describe('the page where the person is looking (CPU path)', { timeout: 4 * TIMEO
     const sliders = await p.decoded();
     await page.focus('#latent-map');
     const first = await page.textContent('#map-cursor');
-    assert.match(first, /Cursor on held-out digit #\d+, a \d/);
+    assert.match(first, /Cursor on held-out image #\d+ \(label \d\)/);
     await page.keyboard.press('ArrowRight');
     await page.keyboard.press('ArrowUp');
     const moved = await page.textContent('#map-cursor');
@@ -413,7 +413,7 @@ describe('the page where the person is looking (CPU path)', { timeout: 4 * TIMEO
     const [, index] = moved.match(/#(\d+)/);
     await page.keyboard.press('Enter');
     await page.waitForFunction((e) => document.getElementById('ends').textContent !== e, ends);
-    assert.match(await page.textContent('#ends'), new RegExp(`held-out digit #${index}`));
+    assert.match(await page.textContent('#ends'), new RegExp(`held-out image #${index}`));
     await page.waitForFunction((before) => {
       const c = document.getElementById('decoded');
       return Array.from(c.getContext('2d').getImageData(0, 0, 28, 28).data).join() !== before.join();

@@ -126,7 +126,7 @@ describe('the theory made visible', { timeout: 10 * TIMEOUT }, () => {
     const strip = await canvasPixels(page, 'interpolation');
     await page.selectOption('#pick-target', 'A');
     await page.mouse.click(target.x, target.y);
-    assert.match(await page.textContent('#ends'), /^A: held-out digit #\d+ \(a \d\)/);
+    assert.match(await page.textContent('#ends'), /^A: held-out image #\d+ \(label \d\)/);
     assert.equal(await page.inputValue('#pick-target'), 'B', 'the next click sets the other end');
     assert.notEqual(await page.inputValue('#z0'), '0');
     await canvasChanged(page, 'interpolation', strip);

@@ -4,28 +4,38 @@
 pub mod small_inputs;
 
 use burn::prelude::*;
-use latent_lab::data::MnistSplit;
+use latent_lab::data::DataSplit;
 
-pub fn dataset() -> MnistSplit {
+pub fn dataset() -> DataSplit {
     let bytes = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/www/data/mnist-10k.bin"
     ))
     .expect("www/data/mnist-10k.bin is committed");
-    MnistSplit::parse(&bytes).expect("the committed dataset parses")
+    DataSplit::parse(&bytes).expect("the committed dataset parses")
 }
 
 /// The committed dataset with only its first `images` training digits (the held-out ones all
 /// kept): a split whose batches and passes a test controls.
-pub fn first_training_images(images: usize) -> MnistSplit {
+pub fn first_training_images(images: usize) -> DataSplit {
     let data = dataset();
-    MnistSplit {
+    DataSplit {
         train: latent_lab::data::Images {
             pixels: data.train.pixels[..images * data.train.pixels_per_image()].to_vec(),
             labels: data.train.labels[..images].to_vec(),
             ..data.train.clone()
         },
         heldout: data.heldout,
+        identity: data.identity,
+    }
+}
+
+/// A data identity as a trainer records it, for writing weights files by hand.
+pub fn identity() -> latent_lab::data::DataIdentity {
+    latent_lab::data::DataIdentity {
+        name: "sixteen letters".into(),
+        images: 16,
+        hash: "0123456789abcdef".repeat(4),
     }
 }
 

@@ -33,3 +33,28 @@ pub fn dataset_of_side(count: u32, train: u32, rows: u16, cols: u16) -> Vec<u8> 
     bytes.extend((0..pixels).map(|i| (i * 37) as u8));
     bytes
 }
+
+/// An IDX images file of 20 small digits (28×28, a stroke each) and its labels file.
+pub fn small_idx_pair() -> (Vec<u8>, Vec<u8>) {
+    let count = 20;
+    let pixels: Vec<u8> = (0..count * 784)
+        .map(|i| {
+            let (image, at) = (i / 784, i % 784);
+            let (y, x) = (at / 28, at % 28);
+            if x == 6 + image % 16 && (4..24).contains(&y) { 255 } else { 0 }
+        })
+        .collect();
+    let labels: Vec<u8> = (0..count as u8).map(|i| i % 10).collect();
+    (
+        latent_lab::data::idx::write_images(&pixels, count, 28, 28),
+        latent_lab::data::idx::write_labels(&labels),
+    )
+}
+
+/// `bytes` gzipped, as IDX files are usually distributed.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}

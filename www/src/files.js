@@ -1,5 +1,11 @@
 // Weights files in and out of the page: Export downloads the model being trained; Import takes
-// one from the file picker or dropped anywhere on the page.
+// one from the file picker or dropped anywhere on the page. A drop that is not one weights file
+// (IDX files, images, a folder) goes to `onDrop`, the data panel.
+
+import { captureDrop, isIdx, isImage } from './dataset-files.js';
+
+/** Names IDX files go by: `train-images-idx3-ubyte`, `t10k-labels.idx1-ubyte.gz`, `x.idx`. */
+const IDX_NAME = /(idx\d?|ubyte)(\.gz)?$|\.gz$/i;
 
 /** Larger than any model the page can build (64-dimensional latent, hidden 2048: ~45 MB). */
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -14,6 +20,8 @@ export class WeightsFiles {
    */
   constructor(actions) {
     this.actions = actions;
+    /** @type {(drop: import('./dataset-files.js').Drop) => void} where a dropped dataset goes */
+    this.onDrop = () => {};
     this.exportButton = document.getElementById('export');
     const picker = document.getElementById('import');
     this.exportButton.addEventListener('click', () => this.download());
@@ -38,9 +46,24 @@ export class WeightsFiles {
       e.preventDefault();
       depth = 0;
       document.body.classList.remove('dropping');
-      const file = e.dataTransfer.files[0];
-      if (file) this.read(file);
+      this.route(captureDrop(e.dataTransfer));
     });
+  }
+
+  /**
+   * One `.bpk` file, or one that is neither named nor made like IDX or an image, is imported as
+   * weights; the rest is a dataset.
+   */
+  async route(drop) {
+    const [first] = drop.files;
+    if (!first) return;
+    const single = drop.files.length === 1 && !drop.hasFolder;
+    const weights = single && (/\.bpk$/i.test(first.name) || !(isImage(first) || IDX_NAME.test(first.name) || (await isIdx(first))));
+    if (weights) {
+      this.read(first);
+      return;
+    }
+    this.onDrop(drop);
   }
 
   setEnabled(enabled) {

@@ -1,7 +1,7 @@
 // Keeps the person's work across reloads: opens this tab's autosave and checks what it holds
 // before the page starts from it, then writes the model being trained (the latest weights from
-// the worker, with the plot up to their step) every few seconds while it changes and whenever
-// training pauses.
+// the worker, with the plot up to their step, and the person's own dataset when it trains on
+// one) every few seconds while it changes and whenever training pauses.
 
 import { Viewer } from '../../pkg/latent_lab.js';
 import { showError } from './dom.js';
@@ -47,10 +47,15 @@ export class ModelKeeper {
   /**
    * @param {Autosave | null} autosave this tab's slot, or null where storage is off
    * @param {(progress: object) => object} historyAt the plot's history up to a step's progress
+   * @param {import('./data-panel.js').Dataset | null} dataset the person's own data trained on,
+   *   or null for the shipped digits
    */
-  constructor(autosave, historyAt) {
+  constructor(autosave, historyAt, dataset) {
     this.autosave = autosave;
     this.historyAt = historyAt;
+    this.dataset = dataset;
+    /** The hash of the dataset storage holds, once written. */
+    this.storedDataset = dataset?.summary.hash ?? null;
     /** The newest weights the page has, as a weights file, and their progress. */
     this.latest = null;
     /** Whether `latest` is newer than what the autosave holds. */
@@ -74,6 +79,13 @@ export class ModelKeeper {
     this.unsaved = true;
   }
 
+  /** The model trains on other data from now on (null: the shipped digits); kept at the next save. */
+  dataChanged(dataset) {
+    this.dataset = dataset;
+    this.unsaved = true;
+    this.pruneDue = true;
+  }
+
   /** Fresh weights: nothing to keep until they are trained; the old save is cleared. */
   async forget() {
     try {
@@ -83,14 +95,27 @@ export class ModelKeeper {
       showError(`The autosave could not be cleared (${e.message}).`);
     }
     this.unsaved = false;
+    // The slot that kept the dataset is gone: the next save keeps it again.
+    this.storedDataset = null;
   }
 
   async saveNow() {
     if (!this.unsaved || !this.latest || !this.autosave) return;
     this.unsaved = false;
     const { bytes, progress } = this.latest;
+    const dataset = this.dataset;
     try {
-      await this.autosave.save({ weights: bytes, history: this.historyAt(progress), savedAt: Date.now(), step: progress.step });
+      // Every dataset the page accepts is kept (70,000 images at most: 55 MB), written once.
+      if (dataset && this.storedDataset !== dataset.summary.hash) {
+        await this.autosave.saveDataset(dataset);
+        this.storedDataset = dataset.summary.hash;
+      }
+      const data = dataset ? { hash: dataset.summary.hash, name: dataset.summary.name } : undefined;
+      await this.autosave.save({ weights: bytes, history: this.historyAt(progress), savedAt: Date.now(), step: progress.step, dataset: data });
+      if (this.pruneDue) {
+        this.pruneDue = false;
+        await this.autosave.pruneDatasets();
+      }
       this.savedStep = progress.step;
       publishSavedStep(progress.step);
     } catch (e) {

@@ -9,6 +9,9 @@
 export const LABEL_COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f',
   '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#79706e'];
 
+/** A label's colour; the first colour for data without labels. */
+export const colorOf = (label) => LABEL_COLORS[(label ?? 0) % LABEL_COLORS.length];
+
 /** Unit vector along dimension `i` of `d`. */
 const basis = (i, d) => Float32Array.from({ length: d }, (_, j) => (j === i ? 1 : 0));
 const dot = (a, b) => {
@@ -114,7 +117,7 @@ export class LatentMap {
   /**
    * Shows a report's means, or nothing (the prior's axes) when `means` is empty; draws once.
    * @param {Float32Array | number[]} means `n × latent` posterior means of the held-out digits
-   * @param {Uint8Array} labels their classes
+   * @param {Uint8Array | null} labels their classes, or null when the data has none
    * @param {{axes?: number[][], marks?: object}} [extra] the means' two principal directions,
    *   and rings around picked digits (`{A: index, B: index}`)
    */
@@ -166,7 +169,7 @@ export class LatentMap {
     }
     const dotSize = 2.2 * scale;
     for (let r = 0; r < n; r++) {
-      ctx.fillStyle = LABEL_COLORS[this.labels[r]] ?? '#000';
+      ctx.fillStyle = colorOf(this.labels?.[r]);
       ctx.globalAlpha = 0.75;
       ctx.beginPath();
       ctx.arc(px(xy[2 * r]), py(xy[2 * r + 1]), dotSize, 0, 2 * Math.PI);
@@ -236,7 +239,7 @@ export class LatentMap {
     if (best < 0) return;
     this.cursor = best;
     this.draw();
-    this.cursorNote.textContent = `Cursor on held-out digit #${best}, a ${this.labels[best]}; Enter picks it.`;
+    this.cursorNote.textContent = `Cursor on held-out image #${best}${this.labels ? ` (label ${this.labels[best]})` : ''}; Enter picks it.`;
   }
 
   /** Index of the digit under a click, or −1 when none is within a few pixels. */

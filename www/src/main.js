@@ -2,14 +2,16 @@
 // drawing pad, starts the training worker on WebGPU or the CPU, and keeps the work: the model
 // and plot are autosaved, and restored on the next visit.
 
-import init, { Viewer, datasetSummary } from '../../pkg/latent_lab.js';
+import init, { Viewer } from '../../pkg/latent_lab.js';
 import { OtherAutosaves } from './autosaves.js';
+import { datasetOf, shippedDataset } from './data-panel.js';
 import { $, showError, showStatus } from './dom.js';
 import { detectWebGpu, memoryBudgets } from './gpu.js';
 import { compileWasm, loadBytes, loadShippedModel } from './loader.js';
 import { ModelKeeper, openAutosave, restorable } from './keeper.js';
 import { ModelView } from './model-view.js';
 import { ElboPlot, GapPlot, epochOf } from './plot.js';
+import { ReconstructionStrip } from './reconstructions.js';
 import { publishLab, publishState } from './test-hooks.js';
 import { chooseThreadCount, threadSupport } from './threads.js';
 import { TrainingPage } from './training-page.js';
@@ -33,6 +35,7 @@ async function main() {
     plot: new ElboPlot($('plot')),
     gapPlot: new GapPlot($('gap-plot')),
     units: new ActiveUnits($('units'), $('units-summary')),
+    reconstructions: new ReconstructionStrip($('reconstructions'), (z) => modelView.showLatent(z)),
   };
   if (restored) {
     plots.plot.restore(restored.history);
@@ -48,11 +51,12 @@ async function main() {
 
   if (!autosave) showError(`Autosave is off: ${storage.problem}. Training works; export the weights to keep them.`);
   const gpuSupport = await gpu;
-  showStatus('Loading 10,000 MNIST digits…');
-  const dataset = await loadBytes('dataset');
-  let summary;
+  let dataset = restored?.dataset ? await ownDataset(autosave, restored.dataset) : null;
   try {
-    summary = datasetSummary(dataset);
+    if (!dataset) {
+      showStatus('Loading 10,000 MNIST digits…');
+      dataset = shippedDataset(await loadBytes('dataset'));
+    }
   } catch (e) {
     // The model on screen still works: the sliders and the drawing pad need no data.
     showError(`The training data could not be read (${e.message}). Training is off; the sliders and the drawing pad still use the model. Rebuild the page with scripts/demo.sh.`);
@@ -67,19 +71,18 @@ async function main() {
       showLatent: (z) => modelView.showLatent(z),
       error: showError,
     },
-    summary.heldoutLabels,
+    dataset.summary.labelled ? dataset.summary.heldoutLabels : null,
   );
   views.modelChanged(modelView.latentSize);
 
   const keeper = new ModelKeeper(autosave, (progress) => {
     const epoch = epochOf(progress);
     return { ...plots.plot.historyUntil(epoch), gap: plots.gapPlot.historyUntil(epoch) };
-  });
+  }, dataset.builtIn ? null : dataset);
   const training = new TrainingPage({
     module,
     threads: await threads,
     dataset,
-    trainingImageCount: summary.trainingImages,
     gpu: gpuSupport,
     budgets: memoryBudgets(gpuSupport),
     startWeights,
@@ -89,6 +92,9 @@ async function main() {
     views,
     keeper,
   });
+
+  // A drop anywhere: a weights file is imported, anything else read as a dataset.
+  training.files.onDrop = (drop) => training.dataPanel.bringDropped(drop);
 
   if (autosave) {
     const others = new OtherAutosaves($('autosaves'), autosave, {
@@ -106,6 +112,22 @@ async function main() {
     latentSize: () => modelView.latentSize,
     memory: async () => ({ page: { wasmBytes: wasmMemory.buffer.byteLength }, worker: await training.session.memory() }),
   });
+}
+
+/**
+ * The person's own dataset an autosave trained on, read back from storage; null (and said) when
+ * it is gone or damaged, and the page trains on the shipped digits instead.
+ * @returns {Promise<import('./data-panel.js').Dataset | null>}
+ */
+async function ownDataset(autosave, saved) {
+  try {
+    const kept = await autosave.readDataset(saved.hash);
+    if (!kept) throw new Error('it is no longer in storage');
+    return datasetOf(kept.bytes, { description: kept.description, split: kept.split });
+  } catch (e) {
+    showError(`The dataset “${saved.name}” the autosaved model was training on could not be restored (${e.message}); the page trains on the MNIST digits instead. Bring the dataset again to go on with it.`);
+    return null;
+  }
 }
 
 /**

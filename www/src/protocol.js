@@ -13,6 +13,7 @@ export const TO_WORKER = Object.freeze({
   reset: 'reset',
   backend: 'backend',
   optimizer: 'optimizer',
+  data: 'data',
   race: 'race',
   gapK: 'gap-k',
   export: 'export',
@@ -69,9 +70,11 @@ export const FROM_WORKER = Object.freeze({
  * @typedef {{type: 'backend', backend: string, seq: number}} SwitchBackend the same weights on another backend
  * @typedef {{type: 'optimizer', optimizer: Optimizer, rebuild: boolean, seq: number}} SetOptimizer
  *   from now on; with `rebuild`, the model being trained goes on under them at once
+ * @typedef {{type: 'data', dataset: ArrayBuffer, seq: number}} SetData the model being trained
+ *   goes on with this dataset file from now on (a `started` with reason 'data'), training on if it was
  * @typedef {{type: 'race', backends: string[], train: boolean, seq: number}} Race
  *   times each backend and moves the model to the faster
- * @typedef {Init | Train | Pause | Load | Reset | SwitchBackend | SetOptimizer | Race} Command
+ * @typedef {Init | Train | Pause | Load | Reset | SwitchBackend | SetOptimizer | SetData | Race} Command
  *
  * The rest:
  * @typedef {{type: 'gap-k', k: number}} SetGapK importance samples of the gap estimate
@@ -83,7 +86,7 @@ export const FROM_WORKER = Object.freeze({
  * From the worker:
  * @typedef {{type: 'started', reason: string, settings: TrainingSettings, weights: Uint8Array,
  *            progress: Progress, backend: Backend, seq: number}} Started
- *   a new model takes over (reason: init, load, reset, backend, optimizer, race or threads; seq: the
+ *   a new model takes over (reason: init, load, reset, backend, optimizer, data, race or threads; seq: the
  *   command that brought it), sent before its figures with everything about it at once, so
  *   the page changes all or nothing
  * @typedef {{type: 'status', state: State, backend: Backend, seq: number}} Status
@@ -91,7 +94,7 @@ export const FROM_WORKER = Object.freeze({
  *   already out of date
  * @typedef {{type: 'steps', stats: object, stepsPerSecond: number}} Steps a chunk of training steps
  * @typedef {{type: 'heldout', progress: Progress, report: object}} Heldout the held-out report
- *   (elbo, unitVariances, activeUnits, means, principalAxes)
+ *   (elbo, unitVariances, activeUnits, means, principalAxes, reconstructions)
  * @typedef {{type: 'gap', progress: Progress, report: object}} Gap the ELBO against the
  *   importance-weighted bound
  * @typedef {{type: 'weights', bytes: Uint8Array, progress: Progress}} Weights for the page's viewer

@@ -37,7 +37,10 @@ export class TrainingSession {
   constructor(module, start, on) {
     this.module = module;
     this.on = on;
+    /** The dataset the worker trains on: what a replacement worker starts with. */
     this.dataset = start.dataset.slice();
+    /** Datasets sent and not yet taken, by the seq of their command. */
+    this.sentData = new Map();
     this.gapK = start.gapK;
     this.optimizer = start.optimizer;
     this.memoryBudgets = start.memoryBudgets;
@@ -64,10 +67,13 @@ export class TrainingSession {
     this.worker.onmessage = ({ data }) => {
       if (worker !== this.worker) return;
       switch (data.type) {
-        case FROM_WORKER.started: return on.started(data.reason, { settings: data.settings, weights: data.weights, progress: data.progress, backend: data.backend }, data.seq);
+        case FROM_WORKER.started:
+          if (data.reason === 'data' && this.sentData.has(data.seq)) this.dataset = this.sentData.get(data.seq);
+          return on.started(data.reason, { settings: data.settings, weights: data.weights, progress: data.progress, backend: data.backend }, data.seq);
         case FROM_WORKER.status:
           if (data.seq !== this.sent) return undefined;
           this.training = data.state === 'training';
+          this.sentData.clear();
           return on.status(data.state, data.backend);
         case FROM_WORKER.steps: return on.steps(data.stats, data.stepsPerSecond);
         case FROM_WORKER.heldout: return on.heldout(data.progress, data.report);
@@ -196,6 +202,17 @@ export class TrainingSession {
     this.command({ type: TO_WORKER.load, weights: buffer }, [buffer]);
     return this.sent;
   }
+  /**
+   * Trains the model on a dataset file from now on, if the worker accepts it.
+   * @returns {number} the command's seq, which the `started` it brings carries
+   */
+  setData(dataset) {
+    const buffer = dataset.slice().buffer;
+    this.command({ type: TO_WORKER.data, dataset: buffer }, [buffer]);
+    this.sentData.set(this.sent, dataset.slice());
+    return this.sent;
+  }
+
   /** Moves training, weights and all, to another backend. */
   switchBackend(backend) { this.command({ type: TO_WORKER.backend, backend }); }
 

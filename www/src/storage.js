@@ -1,5 +1,6 @@
 // Autosave: the model being trained, its step count and the plot, kept in IndexedDB (through
-// idb-keyval) so a reload, a crash or a closed tab loses at most a few seconds of training.
+// idb-keyval) so a reload, a crash or a closed tab loses at most a few seconds of training; and
+// the person's own dataset it trains on, kept once by its hash however many slots use it.
 //
 // One slot per tab, so two tabs never overwrite each other. A tab knows its slot across reloads
 // by an id in sessionStorage (which a reload keeps and a new tab does not), and holds a Web Lock
@@ -9,13 +10,14 @@
 // (as a reload of that tab would), one whose tab is open is copied, never taken away. Slots of
 // closed tabs are kept until discarded.
 
-import { del, entries, get, set } from 'idb-keyval';
+import { del, entries, get, keys, set } from 'idb-keyval';
 
 const TAB_ID = 'latent-lab/tab';
 const SLOT = 'latent-lab/autosave/';
 /** Where the single autosave of earlier versions lived: adopted as a slot of a closed tab. */
 const LEGACY_KEY = 'latent-lab/session/v1';
 const LOCK = 'latent-lab/tab/';
+const DATASET = 'latent-lab/dataset/';
 
 /**
  * A saved model (its weights, plot history and time) as the page uses it; in storage its weights
@@ -25,7 +27,9 @@ const LOCK = 'latent-lab/tab/';
  *   history: {train: object[], heldout: object[], gap?: object[]},
  *   savedAt: number,
  *   step?: number,
+ *   dataset?: {hash: string, name: string},
  * }} SavedModel
+ *   `dataset`: the person's own data it trains on (absent: the shipped digits)
  * @typedef {{id: string, savedAt: number, step: number | null, live: boolean}} SlotSummary
  */
 
@@ -173,6 +177,31 @@ export class Autosave {
     // itself, a 12 MB model was serialised on the main thread within the put, a 50 ms task every
     // autosave; listing the slots then also read every slot's weights.
     return set(SLOT + this.id, { ...saved, weights: new Blob([saved.weights]) });
+  }
+
+  /**
+   * Keeps a dataset file (as a Blob, like the weights) with what the page says of it.
+   * @param {import('./data-panel.js').Dataset} dataset
+   */
+  saveDataset({ bytes, summary, description, split }) {
+    return set(DATASET + summary.hash, { bytes: new Blob([bytes]), name: summary.name, description, split });
+  }
+
+  /**
+   * @param {string} hash
+   * @returns {Promise<{bytes: Uint8Array, description: string, split?: object} | undefined>}
+   */
+  async readDataset(hash) {
+    const kept = await get(DATASET + hash);
+    if (!kept || !(kept.bytes instanceof Blob)) return undefined;
+    return { bytes: new Uint8Array(await kept.bytes.arrayBuffer()), description: kept.description ?? '', split: kept.split };
+  }
+
+  /** Drops the datasets no slot trains on any more. */
+  async pruneDatasets() {
+    const used = new Set((await this.slots()).map(([, s]) => s.dataset?.hash).filter(Boolean));
+    const stored = (await keys()).filter((key) => typeof key === 'string' && key.startsWith(DATASET));
+    await Promise.all(stored.filter((key) => !used.has(key.slice(DATASET.length))).map((key) => del(key)));
   }
 
   /** Clears this tab's slot only. */

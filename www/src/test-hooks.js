@@ -33,6 +33,14 @@ export const publishTrainingWorker = (url) => publish('trainingWorker', url);
 /** `data-recoveries`: how many times a new worker replaced a crashed or lost one. */
 export const publishRecoveries = (count) => publish('recoveries', count);
 
+/** `data-count` on the reconstructions strip: how many held-out images it shows. */
+export const publishReconstructions = (canvas, count) => {
+  canvas.dataset.count = String(count);
+};
+
+/** `data-dataset` on the body: the name of the data the model trains on. */
+export const publishDataset = (name) => publish('dataset', name);
+
 /** `data-active` on the active-units plot: how many units are active. */
 export const publishActiveUnits = (container, active) => {
   container.dataset.active = String(active);

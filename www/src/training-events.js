@@ -19,12 +19,16 @@ export class TrainingEvents {
    *          threads: import('./threads.js').ThreadSupport,
    *          modelView: import('./model-view.js').ModelView, plots: {plot: object,
    *          gapPlot: object, units: object}, views: object, keeper: object, controls: object,
-   *          settings: object, files: object}} page the session's start options
+   *          settings: object, files: object, data: {taken: (seq: number) => void,
+   *          current: () => import('./data-panel.js').Dataset}}} page the session's start options
    *   (TrainingSession's `start`), the weights the page opened with, WebGPU's and threads'
    *   support, and the
-   *   parts of the page that show the model being trained
+   *   parts of the page that show the model being trained; `data` takes a dataset the worker
+   *   accepted (by the seq of the command that sent it) and gives the one trained on now
    */
-  constructor({ module, start, startWeights, gpu, threads, modelView, plots, views, keeper, controls, settings, files }) {
+  constructor({ module, start, startWeights, gpu, threads, modelView, plots, views, keeper, controls, settings, files, data }) {
+    this.data = data;
+    this.reconstructions = plots.reconstructions;
     this.startWeights = startWeights;
     this.gpu = gpu;
     /** Whether the CPU path may train on threads here (threads.js: ThreadSupport). */
@@ -109,12 +113,19 @@ export class TrainingEvents {
     this.loading.delete(seq);
     const next = loaded?.viewer ?? attempt('Showing the new model', () => new Viewer(model.weights));
     if (!next) return;
-    if (reason === 'load' || reason === 'reset') {
+    if (reason === 'load' || reason === 'reset' || reason === 'data') {
+      // The plots' figures were of another model, or of the same model on other data.
       this.plot.clear();
       this.gapPlot.clear();
       this.units.clear();
-      this.controls.forgetModel();
+      this.reconstructions.clear();
       this.views.forgetModel();
+      if (reason === 'data') this.controls.forgetFigures();
+      else this.controls.forgetModel();
+    }
+    if (reason === 'data') {
+      this.data.taken(seq);
+      this.keeper.changed();
     }
     // An imported or shipped model is kept once it arrives; after a reset, once trained.
     if (reason === 'load') this.keeper.changed();
@@ -133,6 +144,20 @@ export class TrainingEvents {
     $('figure-meaning').textContent = FIGURE_NOTES[figureMeaning(settings.current)];
     publishModel(settings.current);
     this.showModel(next, model.weights, model.progress);
+    if (reason === 'init' || reason === 'load') this.warnIfOtherData(next);
+  }
+
+  /**
+   * Says so when a model was trained on other data than the page trains on now: its weights
+   * file records the data's name, count and hash (none: the shipped digits).
+   */
+  warnIfOtherData(viewer) {
+    const trainedOn = viewer.trainedOn();
+    const now = this.data.current();
+    const same = trainedOn ? trainedOn.hash === now.summary.hash : now.builtIn;
+    if (same) return;
+    const theirs = trainedOn ? `“${trainedOn.name}” (${trainedOn.images.toLocaleString('en')} images)` : 'the shipped MNIST digits';
+    showError(`This model was trained on ${theirs}, not on the data the page trains on now (“${now.summary.name}”). Training goes on with the page's data; to train on theirs, bring it in the Training data panel${trainedOn ? '' : ' (Back to MNIST)'}.`);
   }
 
   status(state, info) {
@@ -179,6 +204,7 @@ export class TrainingEvents {
     this.plot.add('heldout', epochOf(progress), report.elbo);
     this.units.show(report.unitVariances);
     this.views.showReport(report, report.unitVariances.length);
+    this.reconstructions.show(report, report.unitVariances.length);
   }
 
   gap(progress, report) {

@@ -1,15 +1,20 @@
 // The training panel and what it asks of the training worker: the model and objective settings,
-// Train / Pause / Train from scratch and the backend, and the weights files in and out. The
-// worker's answers are TrainingEvents' (training-events.js).
+// Train / Pause / Train from scratch and the backend, the weights files in and out, and the data
+// it trains on (the data panel and the drawn dataset). The worker's answers are TrainingEvents'
+// (training-events.js).
 
 import { checkTrainingSettings, settingLimits } from '../../pkg/latent_lab.js';
+import { DataPanel, shippedDataset } from './data-panel.js';
+import { DatasetRefused } from './dataset-files.js';
 import { $, showError, showStatus } from './dom.js';
+import { DrawnSet } from './drawn-set.js';
 import { WeightsFiles } from './files.js';
 import { backendsToRace, chooseBackend } from './gpu.js';
-import { SHIPPED_LATENT_SIZES, loadShippedModel } from './loader.js';
+import { SHIPPED_LATENT_SIZES, loadBytes, loadShippedModel } from './loader.js';
 import { DEFAULT_SETTINGS, SettingsPanel, describeSettings, isDefault } from './settings.js';
 import { TrainingControls } from './training.js';
 import { TrainingEvents } from './training-events.js';
+import { publishDataset } from './test-hooks.js';
 
 export class TrainingPage {
   /**
@@ -21,15 +26,19 @@ export class TrainingPage {
    *          gpu: object, budgets: object, startWeights: Uint8Array, restored?: object,
    *          modelView: import('./model-view.js').ModelView, plots: object, views: object,
    *          keeper: import('./keeper.js').ModelKeeper}} page the compiled wasm, the dataset
-   *   and its number of training images, WebGPU's support and the memory budgets by backend,
+   *   (data-panel.js: Dataset), WebGPU's support and the memory budgets by backend,
    *   the weights the page opened with and the autosave they came from (if any), and the parts
    *   of the page that show the model; `threads` says whether the CPU path may train on a pool
    *   of threads here, and the threaded build and pool size it starts with (null: one thread)
    */
-  constructor({ module, threads, dataset, trainingImageCount, gpu, budgets, startWeights, restored, modelView, plots, views, keeper }) {
+  constructor({ module, threads, dataset, gpu, budgets, startWeights, restored, modelView, plots, views, keeper }) {
     this.gpu = gpu;
     this.budgets = budgets;
-    this.trainingImageCount = trainingImageCount;
+    /** The data trained on now (data-panel.js: Dataset). */
+    this.dataset = dataset;
+    /** Datasets sent to the worker and not yet taken, by the seq of their command. */
+    this.sentData = new Map();
+    this.views = views;
     this.modelView = modelView;
     this.keeper = keeper;
     this.settings = new SettingsPanel(
@@ -43,6 +52,25 @@ export class TrainingPage {
       },
       settingLimits(),
     );
+    this.dataPanel = new DataPanel({
+      use: (next) => this.useDataset(next),
+      backToMnist: () => this.backToMnist(),
+      error: showError,
+      status: showStatus,
+    }, settingLimits());
+    this.drawnSet = new DrawnSet({
+      drawing: () => modelView.drawing,
+      train: (builder, name) => {
+        try {
+          this.dataPanel.finish(builder, name);
+        } catch (e) {
+          showError(e instanceof DatasetRefused ? e.message : `Your drawings could not be made a dataset: ${e.message}`);
+        }
+      },
+      error: showError,
+    }, settingLimits().datasetImages.min);
+    this.dataPanel.show(dataset);
+    publishDataset(dataset.summary.name);
     this.controls = new TrainingControls({
       train: () => this.train(),
       pause: () => this.pause(),
@@ -65,7 +93,7 @@ export class TrainingPage {
     if (lastGap) this.controls.showGap(lastGap);
 
     const start = {
-      dataset,
+      dataset: dataset.bytes,
       backend: chooseBackend(gpu),
       weights: startWeights,
       evaluate: !restored,
@@ -75,8 +103,41 @@ export class TrainingPage {
       threads: threads.pool,
     };
     const { controls, settings, files } = this;
-    this.events = new TrainingEvents({ module, start, startWeights, gpu, threads: threads.support, modelView, plots, views, keeper, controls, settings, files });
+    const data = { taken: (seq) => this.dataTaken(seq), current: () => this.dataset };
+    this.events = new TrainingEvents({ module, start, startWeights, gpu, threads: threads.support, modelView, plots, views, keeper, controls, settings, files, data });
     this.session = this.events.session;
+  }
+
+  /**
+   * Trains the model on `dataset` from now on, weights and step count carried over; the worker
+   * checks it again and keeps its old data if it refuses it.
+   */
+  useDataset(dataset) {
+    $('alert').hidden = true;
+    this.controls.setState('switching');
+    this.sentData.set(this.session.setData(dataset.bytes), dataset);
+  }
+
+  /** The worker took the dataset sent with command `seq`: the page follows. */
+  dataTaken(seq) {
+    const dataset = this.sentData.get(seq);
+    this.sentData.clear();
+    if (!dataset) return;
+    this.dataset = dataset;
+    this.dataPanel.show(dataset);
+    this.views.setLabels(dataset.summary.labelled ? dataset.summary.heldoutLabels : null);
+    this.keeper.dataChanged(dataset.builtIn ? null : dataset);
+    publishDataset(dataset.summary.name);
+    $('model-note').textContent = `Training on ${dataset.summary.name} from now on: the model and its step count carry over, and the plot starts again, since its figures were on other data. Train from scratch for a fresh model.`;
+  }
+
+  /** The shipped digits again. */
+  async backToMnist() {
+    try {
+      this.useDataset(shippedDataset(await loadBytes('dataset')));
+    } catch (e) {
+      showError(`The MNIST digits could not be loaded (${e.message}); the model trains on as it was.`);
+    }
   }
 
   /** Trains the model of a weights file from now on (see TrainingEvents.loadModel). */
@@ -139,7 +200,7 @@ export class TrainingPage {
   check({ model, objective, optimizer, data }) {
     const backend = this.events.trainingOn?.kind ?? chooseBackend(this.gpu);
     const options = { backend, model, objective, optimizer, data, memoryBudget: this.budgets[backend] };
-    checkTrainingSettings(options, this.trainingImageCount);
+    checkTrainingSettings(options, this.dataset.summary.trainingImages);
   }
 
   /** @returns {Promise<{bytes: Uint8Array, name: string}>} the exact current weights, to download */

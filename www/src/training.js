@@ -61,6 +61,11 @@ export class TrainingControls {
   /** Another model took over: it was not trained here, and its figures wait for its reports. */
   forgetModel() {
     this.trained = false;
+    this.forgetFigures();
+  }
+
+  /** The held-out figures no longer describe the model on its data (new data). */
+  forgetFigures() {
     for (const id of ['fig-heldout', 'fig-gap', 'fig-active']) $(id).textContent = '–';
   }
 

@@ -6,7 +6,7 @@
 // long enough to delay a slider or a stroke, whatever the model.
 
 import { InterpolationStrip } from './interpolation.js';
-import { LABEL_COLORS, LatentMap } from './latentmap.js';
+import { LABEL_COLORS, LatentMap, colorOf } from './latentmap.js';
 import { ManifoldGrid, gridPoints } from './manifold.js';
 import { PriorSamples } from './prior.js';
 import { $ } from './dom.js';
@@ -56,18 +56,14 @@ export class LatentViews {
   /**
    * @param {{viewer: () => object, drawing: () => Float32Array | null,
    *          showLatent: (z: Float32Array) => void, error: (message: string) => void}} page
-   * @param {Uint8Array} labels the held-out digits' classes
+   * @param {Uint8Array | null} labels the held-out images' classes, or null when the data has none
    */
   constructor(page, labels) {
     this.page = page;
-    this.labels = labels;
     this.means = null;
     this.latent = 0;
     /** The interpolation's ends: a held-out digit `{index}` or a drawing `{pixels}`. */
-    this.ends = {
-      A: { index: labels.indexOf(DEFAULT_ENDS[0]) },
-      B: { index: labels.indexOf(DEFAULT_ENDS[1]) },
-    };
+    this.ends = {};
     this.map = new LatentMap($('latent-map'), $('map-x'), $('map-y'), (index) => this.pick(index), () => this.refresh(), $('map-cursor'));
     this.manifold = new ManifoldGrid($('manifold'));
     this.prior = new PriorSamples($('prior-samples'));
@@ -99,14 +95,35 @@ export class LatentViews {
         this.showEnds();
       });
     }
-    $('map-legend').replaceChildren(
-      ...LABEL_COLORS.map((color, label) => {
-        const span = document.createElement('span');
-        span.style.setProperty('--c', color);
-        span.textContent = String(label);
-        return span;
-      }),
-    );
+    this.setLabels(labels);
+  }
+
+  /**
+   * New data: the held-out images' labels (null when it has none) colour the map, and the
+   * interpolation's ends go back to two of its held-out images.
+   */
+  setLabels(labels) {
+    this.labels = labels;
+    const first = (label, fallback) => {
+      const index = labels ? labels.indexOf(label) : -1;
+      return index >= 0 ? index : fallback;
+    };
+    this.ends = { A: { index: first(DEFAULT_ENDS[0], 0) }, B: { index: first(DEFAULT_ENDS[1], 1) } };
+    const shown = labels ? [...new Set(labels)].sort((a, b) => a - b) : [];
+    const legend = shown.slice(0, 20).map((label) => {
+      const span = document.createElement('span');
+      span.style.setProperty('--c', colorOf(label));
+      span.textContent = String(label);
+      return span;
+    });
+    const note = !labels ? 'No labels: every dot one colour.' : shown.length > LABEL_COLORS.length ? `${shown.length} labels; colours repeat every ${LABEL_COLORS.length}.` : '';
+    $('map-legend').replaceChildren(...legend, ...(note ? [note] : []));
+    this.map.show(new Float32Array(), labels);
+  }
+
+  /** How a held-out image is named: its index, and its label when the data has labels. */
+  nameOf(index) {
+    return `held-out image #${index}${this.labels ? ` (label ${this.labels[index]})` : ''}`;
   }
 
   /**
@@ -278,7 +295,7 @@ export class LatentViews {
   }
 
   showEnds() {
-    const describe = (chosen) => (chosen.pixels ? 'your drawing' : `held-out digit #${chosen.index} (a ${this.labels[chosen.index]})`);
+    const describe = (chosen) => (chosen.pixels ? 'your drawing' : this.nameOf(chosen.index));
     $('ends').textContent = `A: ${describe(this.ends.A)}; B: ${describe(this.ends.B)}.`;
     this.map.mark(this.markedDigits());
     this.drawStrip();

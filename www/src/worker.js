@@ -152,6 +152,22 @@ async function handle(message) {
       if (state === 'training') startTraining();
       break;
     }
+    case TO_WORKER.data: {
+      // The same weights go on with new data; the old data stays if the trainer refuses it.
+      const wasTraining = state === 'training';
+      stop();
+      const weights = await model.trainer.exportWeights();
+      const previous = model.dataset;
+      model.dataset = new Uint8Array(message.dataset);
+      try {
+        await start('data', model.trainer.backend().kind, weights, true);
+      } catch (e) {
+        model.dataset = previous;
+        throw e;
+      }
+      if (wasTraining) startTraining();
+      break;
+    }
     case TO_WORKER.optimizer: {
       const previous = model.optimizer;
       model.optimizer = message.optimizer;

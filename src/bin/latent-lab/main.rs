@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use latent_lab::data::{MnistSplit, PixelValues};
+use latent_lab::data::{DataSplit, PixelValues};
 use latent_lab::device;
 use latent_lab::evaluation::{FigureMeaning, estimate_gap, evaluate};
 use latent_lab::model::{Architecture, Covariance, Likelihood, VaeConfig};
@@ -157,9 +157,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_data(path: &PathBuf) -> Result<MnistSplit, String> {
+fn load_data(path: &PathBuf) -> Result<DataSplit, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    MnistSplit::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    DataSplit::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn describe(stats: &ElboStats) -> String {

