@@ -46,20 +46,30 @@ fn idx_files_gzipped_or_not_read_back_what_was_written() {
 
     // The dataset keeps every image and label, shuffled: the same for the same seed.
     let dataset = OwnDataset::from_idx("letters", &gzip(&images), Some(&label_file)).unwrap();
-    assert!(dataset.description().contains("40 IDX images of 28×28, taken as they are"));
+    assert!(
+        dataset
+            .description()
+            .contains("40 IDX images of 28×28, taken as they are")
+    );
     let file = dataset.finish(10.0, 7).unwrap();
     assert_eq!(file, dataset.finish(10.0, 7).unwrap());
     assert_ne!(file, dataset.finish(10.0, 8).unwrap());
     let layout = DatasetLayout::read(&file).unwrap();
-    assert_eq!((layout.name, layout.labelled, layout.train), ("letters", true, 36));
+    assert_eq!(
+        (layout.name, layout.labelled, layout.train),
+        ("letters", true, 36)
+    );
     let mut pairs: Vec<(u8, &[u8])> = layout
         .labels
         .iter()
         .copied()
         .zip(layout.pixels.chunks_exact(784))
         .collect();
-    let mut expected: Vec<(u8, &[u8])> =
-        labels.iter().copied().zip(pixels.chunks_exact(784)).collect();
+    let mut expected: Vec<(u8, &[u8])> = labels
+        .iter()
+        .copied()
+        .zip(pixels.chunks_exact(784))
+        .collect();
     pairs.sort();
     expected.sort();
     assert_eq!(pairs, expected);
@@ -92,8 +102,16 @@ fn idx_files_that_lie_or_are_cut_are_refused_with_the_reason() {
     refuse(&floats, None, "element type 0x0d");
     refuse(&idx::write_images(&[], 0, 28, 28), None, "holds no images");
     refuse(&labels, None, "labels (one dimension), not of images");
-    refuse(&images, Some(&idx::write_labels(&[1; 19])), "19 labels for 20 images");
-    refuse(&images, Some(&images), "the labels file: this is an IDX file of images");
+    refuse(
+        &images,
+        Some(&idx::write_labels(&[1; 19])),
+        "19 labels for 20 images",
+    );
+    refuse(
+        &images,
+        Some(&images),
+        "the labels file: this is an IDX file of images",
+    );
     let too_many = idx::write_images(&vec![0; 70_001 * 4], 70_001, 2, 2);
     refuse(&too_many, None, "more than 70,000 images");
     // A small file that inflates past the limit is refused, not inflated in full.
@@ -110,10 +128,17 @@ fn idx_files_that_lie_or_are_cut_are_refused_with_the_reason() {
 fn idx_images_of_another_size_are_area_averaged_to_28() {
     // 56×56 images, each pixel of a digit repeated 2×2: averaging gives the digit back exactly.
     let digit = digits(1);
-    let big: Vec<u8> = (0..56 * 56).map(|i| digit[(i / 56 / 2) * 28 + (i % 56) / 2]).collect();
+    let big: Vec<u8> = (0..56 * 56)
+        .map(|i| digit[(i / 56 / 2) * 28 + (i % 56) / 2])
+        .collect();
     let pixels: Vec<u8> = big.iter().copied().cycle().take(16 * 56 * 56).collect();
-    let dataset = OwnDataset::from_idx("big", &idx::write_images(&pixels, 16, 56, 56), None).unwrap();
-    assert!(dataset.description().contains("16 IDX images of 56×56, area-averaged to 28×28"));
+    let dataset =
+        OwnDataset::from_idx("big", &idx::write_images(&pixels, 16, 56, 56), None).unwrap();
+    assert!(
+        dataset
+            .description()
+            .contains("16 IDX images of 56×56, area-averaged to 28×28")
+    );
     let split = DataSplit::parse(&dataset.finish(10.0, 1).unwrap()).unwrap();
     assert_eq!(&split.train.pixels[..784], &digit[..]);
 }
@@ -123,11 +148,19 @@ fn images_on_light_paper_are_inverted_and_averaged_down_to_the_digit() {
     let pixels = digits(16);
     let mut dataset = OwnDataset::new("paper");
     for (i, digit) in pixels.chunks_exact(784).enumerate() {
-        dataset.add_image(&on_paper(digit, 3), 84, 84, Some(i as u8 % 4)).unwrap();
+        dataset
+            .add_image(&on_paper(digit, 3), 84, 84, Some(i as u8 % 4))
+            .unwrap();
     }
     let description = dataset.description();
-    assert!(description.contains("16 images of 84×84, area-averaged to 28×28"), "{description}");
-    assert!(description.contains("16 of 16 inverted (a light background)"), "{description}");
+    assert!(
+        description.contains("16 images of 84×84, area-averaged to 28×28"),
+        "{description}"
+    );
+    assert!(
+        description.contains("16 of 16 inverted (a light background)"),
+        "{description}"
+    );
     assert!(description.ends_with("labelled"), "{description}");
     let file = dataset.finish(25.0, 3).unwrap();
     let layout = DatasetLayout::read(&file).unwrap();
@@ -136,7 +169,10 @@ fn images_on_light_paper_are_inverted_and_averaged_down_to_the_digit() {
     let mut expected: Vec<&[u8]> = pixels.chunks_exact(784).collect();
     got.sort();
     expected.sort();
-    assert_eq!(got, expected, "3×3 blocks of one grey level average back to it exactly");
+    assert_eq!(
+        got, expected,
+        "3×3 blocks of one grey level average back to it exactly"
+    );
 }
 
 #[test]
@@ -153,7 +189,11 @@ fn a_transparent_image_is_its_opacity_and_a_tall_one_is_padded_not_cut() {
     let mut band = vec![0u8; 14 * 28 * 4];
     for y in 0..28 {
         for x in 0..14 {
-            let value = if x == 0 || x == 13 || y == 0 || y == 27 { 0 } else { 255 };
+            let value = if x == 0 || x == 13 || y == 0 || y == 27 {
+                0
+            } else {
+                255
+            };
             band[(y * 14 + x) * 4..][..4].copy_from_slice(&[value, value, value, 255]);
         }
     }
@@ -171,7 +211,10 @@ fn a_transparent_image_is_its_opacity_and_a_tall_one_is_padded_not_cut() {
     assert_eq!(converted[14 * 28 + 21], 0, "padding right of the band");
     // Mixed sizes are refused, saying both.
     let err = tall.add_image(&rgba, 28, 28, None).unwrap_err();
-    assert!(err.contains("28×28, but the images before it are 14×28"), "{err}");
+    assert!(
+        err.contains("28×28, but the images before it are 14×28"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -192,9 +235,15 @@ fn a_sprite_sheet_is_cut_into_its_cells_and_empty_ones_skipped() {
         }
     }
     let mut dataset = OwnDataset::new("sheet");
-    assert_eq!(dataset.add_sheet(&sheet, width, height, 28, 28).unwrap(), 16);
+    assert_eq!(
+        dataset.add_sheet(&sheet, width, height, 28, 28).unwrap(),
+        16
+    );
     let description = dataset.description();
-    assert!(description.contains("16 cells of 28×28 from a sprite sheet (2 empty cells skipped)"), "{description}");
+    assert!(
+        description.contains("16 cells of 28×28 from a sprite sheet (2 empty cells skipped)"),
+        "{description}"
+    );
     let layout_file = dataset.finish(10.0, 0).unwrap();
     let layout = DatasetLayout::read(&layout_file).unwrap();
     assert!(!layout.labelled);
@@ -203,7 +252,9 @@ fn a_sprite_sheet_is_cut_into_its_cells_and_empty_ones_skipped() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
-    let err = OwnDataset::new("s").add_sheet(&sheet, width, height, 30, 28).unwrap_err();
+    let err = OwnDataset::new("s")
+        .add_sheet(&sheet, width, height, 30, 28)
+        .unwrap_err();
     assert!(err.contains("not a whole number of 30×28 cells"), "{err}");
 }
 
@@ -216,8 +267,17 @@ fn too_few_images_or_a_bad_split_are_refused_with_the_limit() {
     let err = dataset.finish(10.0, 1).unwrap_err();
     assert!(err.contains("at least 16"), "{err}");
     dataset.add_drawing(&digits(1), None).unwrap();
-    assert!(dataset.description().contains("unlabelled: only 15 of 16 had a label"));
-    assert!(dataset.finish(60.0, 1).unwrap_err().contains("from 1 to 50"));
+    assert!(
+        dataset
+            .description()
+            .contains("unlabelled: only 15 of 16 had a label")
+    );
+    assert!(
+        dataset
+            .finish(60.0, 1)
+            .unwrap_err()
+            .contains("from 1 to 50")
+    );
     assert_eq!(heldout_count(16, 10.0), 2);
     assert_eq!(heldout_count(16, 1.0), 1, "at least one held out");
     assert_eq!(heldout_count(70_000, 10.0), 7_000);
@@ -236,7 +296,14 @@ fn sixteen_drawings_train_and_the_weights_record_their_data() {
     let config = TrainerConfig::new(VaeConfig::new().with_hidden_size(32).with_latent_size(2));
     assert_eq!(config.batch_size, 128);
     let device = common::device();
-    let mut trainer = Trainer::new(config.with_data(PixelValues::GreyLevels), &data, &device, 1, None).unwrap();
+    let mut trainer = Trainer::new(
+        config.with_data(PixelValues::GreyLevels),
+        &data,
+        &device,
+        1,
+        None,
+    )
+    .unwrap();
     assert_eq!(trainer.batch_size(), 14);
     let stats = common::block_on(trainer.train_steps(3)).unwrap();
     assert_eq!(stats.progress.images_seen, 42);
@@ -244,7 +311,12 @@ fn sixteen_drawings_train_and_the_weights_record_their_data() {
     let shown = &report.reconstructions;
     assert_eq!(shown.count, 2, "both held-out images");
     assert_eq!(shown.inputs.len(), 2 * 784);
-    let as_scored: Vec<f32> = data.heldout.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+    let as_scored: Vec<f32> = data
+        .heldout
+        .pixels
+        .iter()
+        .map(|&p| p as f32 / 255.0)
+        .collect();
     assert_eq!(shown.inputs, as_scored);
     for values in [&shown.at_mean, &shown.at_sample] {
         assert_eq!(values.len(), 2 * 784);
@@ -254,17 +326,38 @@ fn sixteen_drawings_train_and_the_weights_record_their_data() {
     let bytes = common::block_on(trainer.export_weights(Precision::F32)).unwrap();
     let weights = Weights::parse(&bytes).unwrap();
     assert_eq!(weights.trained_on.as_ref(), Some(&data.identity));
-    assert_eq!(Viewer::new(&bytes).unwrap().trained_on(), Some(&data.identity));
+    assert_eq!(
+        Viewer::new(&bytes).unwrap().trained_on(),
+        Some(&data.identity)
+    );
     // A record that could not have been written is refused.
     for (json, needle) in [
         (r#"{"name":"x","images":16,"hash":"00"}"#, "64 hex digits"),
-        (&format!(r#"{{"name":"{}","images":16,"hash":"{}"}}"#, "n".repeat(201), "0".repeat(64)), "over 200"),
-        (&format!(r#"{{"name":"x","images":9007199254740992,"hash":"{}"}}"#, "0".repeat(64)), "2^53"),
+        (
+            &format!(
+                r#"{{"name":"{}","images":16,"hash":"{}"}}"#,
+                "n".repeat(201),
+                "0".repeat(64)
+            ),
+            "over 200",
+        ),
+        (
+            &format!(
+                r#"{{"name":"x","images":9007199254740992,"hash":"{}"}}"#,
+                "0".repeat(64)
+            ),
+            "2^53",
+        ),
     ] {
-        let err = Weights::parse(&common::with_metadata(&bytes, "dataset", Some(json))).unwrap_err();
+        let err =
+            Weights::parse(&common::with_metadata(&bytes, "dataset", Some(json))).unwrap_err();
         assert!(err.contains(needle), "`{err}` should mention `{needle}`");
     }
     // The shipped models have no record: trained on the shipped digits.
-    let shipped = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/www/models/latent-20.bpk")).unwrap();
+    let shipped = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/www/models/latent-20.bpk"
+    ))
+    .unwrap();
     assert_eq!(Weights::parse(&shipped).unwrap().trained_on, None);
 }

@@ -26,7 +26,11 @@ pub struct Converted {
 
 /// Converts `rgba` (`width × height × 4` bytes, row-major, not premultiplied) to
 /// `SIDE × SIDE` grey levels.
-pub fn convert_rgba(rgba: &[u8], width: usize, height: usize) -> Result<(Vec<u8>, Converted), String> {
+pub fn convert_rgba(
+    rgba: &[u8],
+    width: usize,
+    height: usize,
+) -> Result<(Vec<u8>, Converted), String> {
     if width == 0 || height == 0 {
         return Err(format!("an image of {width}×{height} pixels"));
     }
@@ -60,7 +64,12 @@ pub fn convert_rgba(rgba: &[u8], width: usize, height: usize) -> Result<(Vec<u8>
 
 /// Converts `width × height` grey levels in `[0, 255]`; inverts them first when `may_invert`
 /// and the background is light. Returns the digit and whether it was inverted.
-pub fn convert_grey(mut grey: Vec<f32>, width: usize, height: usize, may_invert: bool) -> (Vec<u8>, bool) {
+pub fn convert_grey(
+    mut grey: Vec<f32>,
+    width: usize,
+    height: usize,
+    may_invert: bool,
+) -> (Vec<u8>, bool) {
     let mut background = border_mean(&grey, width, height);
     let inverted = may_invert && background > 127.5;
     if inverted {

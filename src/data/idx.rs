@@ -36,7 +36,8 @@ pub struct IdxArray {
 /// to 4; any type, so that a file of floats is refused as such) or a gzip stream (which may hold
 /// one): what the page checks to tell a dataset file from a weights file or an image.
 pub fn looks_like_idx(bytes: &[u8]) -> bool {
-    bytes.starts_with(&GZIP_MAGIC) || (bytes.len() >= 4 && bytes[..2] == [0, 0] && (1..=4).contains(&bytes[3]))
+    bytes.starts_with(&GZIP_MAGIC)
+        || (bytes.len() >= 4 && bytes[..2] == [0, 0] && (1..=4).contains(&bytes[3]))
 }
 
 /// Reads an IDX file of unsigned bytes, gzipped or not.
@@ -83,7 +84,12 @@ pub fn read(bytes: &[u8]) -> Result<IdxArray, String> {
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .filter(|&n| n <= MAX_FILE_BYTES)
-        .ok_or_else(|| format!("the IDX header declares {} elements, far more than any file the page reads", describe_dims(&dims)))?;
+        .ok_or_else(|| {
+            format!(
+                "the IDX header declares {} elements, far more than any file the page reads",
+                describe_dims(&dims)
+            )
+        })?;
     let data = bytes.len() - header;
     if data != declared {
         return Err(format!(

@@ -363,7 +363,13 @@ impl<'a> DatasetLayout<'a> {
 /// Writes a version 2 dataset file: `pixels` holds `labels.len()` images of 28×28 grey levels,
 /// the first `train` of them the training split. `labelled` says whether the labels mean
 /// anything. The name is cut at a character boundary to [`MAX_NAME_BYTES`].
-pub fn write_own(name: &str, labelled: bool, labels: &[u8], pixels: &[u8], train: usize) -> Vec<u8> {
+pub fn write_own(
+    name: &str,
+    labelled: bool,
+    labels: &[u8],
+    pixels: &[u8],
+    train: usize,
+) -> Vec<u8> {
     let mut end = name.len().min(MAX_NAME_BYTES);
     while !name.is_char_boundary(end) {
         end -= 1;

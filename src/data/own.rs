@@ -27,9 +27,18 @@ const BLANK_CELL_MAX: u8 = 16;
 /// Where the images came from, for saying what was done to them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
-    Idx { rows: usize, cols: usize },
-    Images { width: usize, height: usize },
-    Sheet { cell_width: usize, cell_height: usize },
+    Idx {
+        rows: usize,
+        cols: usize,
+    },
+    Images {
+        width: usize,
+        height: usize,
+    },
+    Sheet {
+        cell_width: usize,
+        cell_height: usize,
+    },
     Drawn,
 }
 
@@ -112,11 +121,23 @@ impl OwnDataset {
     /// Adds a decoded image, `width × height` RGBA. Every image of a set must have the size of
     /// the first: a set of mixed sizes would be scaled by different amounts, its strokes of
     /// different widths.
-    pub fn add_image(&mut self, rgba: &[u8], width: usize, height: usize, label: Option<u8>) -> Result<(), String> {
+    pub fn add_image(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        label: Option<u8>,
+    ) -> Result<(), String> {
         match self.origin {
             None => self.origin = Some(Origin::Images { width, height }),
-            Some(Origin::Images { width: w, height: h }) if (w, h) == (width, height) => {}
-            Some(Origin::Images { width: w, height: h }) => {
+            Some(Origin::Images {
+                width: w,
+                height: h,
+            }) if (w, h) == (width, height) => {}
+            Some(Origin::Images {
+                width: w,
+                height: h,
+            }) => {
                 return Err(format!(
                     "it is {width}×{height}, but the images before it are {w}×{h}: every image \
                      of a set must be the same size"
@@ -135,7 +156,14 @@ impl OwnDataset {
 
     /// Adds every non-empty cell of a sprite sheet (`width × height` RGBA) cut into cells of
     /// `cell_width × cell_height`, row by row; returns how many were added.
-    pub fn add_sheet(&mut self, rgba: &[u8], width: usize, height: usize, cell_width: usize, cell_height: usize) -> Result<usize, String> {
+    pub fn add_sheet(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        cell_width: usize,
+        cell_height: usize,
+    ) -> Result<usize, String> {
         if self.origin.is_some() {
             return Err("a sprite sheet makes a dataset of its own".into());
         }
@@ -144,14 +172,17 @@ impl OwnDataset {
                 "cells of {cell_width}×{cell_height} do not fit a sheet of {width}×{height}"
             ));
         }
-        if width % cell_width != 0 || height % cell_height != 0 {
+        if !width.is_multiple_of(cell_width) || !height.is_multiple_of(cell_height) {
             return Err(format!(
                 "the sheet is {width}×{height}, not a whole number of {cell_width}×{cell_height} \
                  cells: check the cell size"
             ));
         }
         if rgba.len() != width * height * 4 {
-            return Err(format!("{} bytes of pixels for a {width}×{height} sheet", rgba.len()));
+            return Err(format!(
+                "{} bytes of pixels for a {width}×{height} sheet",
+                rgba.len()
+            ));
         }
         let (columns, rows) = (width / cell_width, height / cell_height);
         check_count_of_cells(columns * rows)?;
@@ -188,7 +219,10 @@ impl OwnDataset {
             Some(_) => return Err("drawings cannot be added to this dataset".into()),
         }
         if pixels.len() != PIXELS {
-            return Err(format!("a drawing of {} pixels; the pad gives {PIXELS}", pixels.len()));
+            return Err(format!(
+                "a drawing of {} pixels; the pad gives {PIXELS}",
+                pixels.len()
+            ));
         }
         check_count(self.len() + 1)?;
         self.pixels.extend_from_slice(pixels);
@@ -212,11 +246,19 @@ impl OwnDataset {
             }
             Some(Origin::Idx { rows, cols }) => format!(
                 "{count} IDX images of {cols}×{rows}, {}area-averaged to 28×28",
-                if rows == cols { "" } else { "padded to square, " }
+                if rows == cols {
+                    ""
+                } else {
+                    "padded to square, "
+                }
             ),
             Some(Origin::Images { width, height }) => format!(
                 "{count} images of {width}×{height}, {}area-averaged to 28×28",
-                if width == height { "" } else { "padded to square, " }
+                if width == height {
+                    ""
+                } else {
+                    "padded to square, "
+                }
             ),
             Some(Origin::Sheet {
                 cell_width,
@@ -228,7 +270,11 @@ impl OwnDataset {
                     0 => String::new(),
                     blank => format!(" ({} empty cells skipped)", thousands(blank)),
                 },
-                if cell_width == cell_height { "" } else { "padded to square, " }
+                if cell_width == cell_height {
+                    ""
+                } else {
+                    "padded to square, "
+                }
             ),
             Some(Origin::Drawn) => format!("{count} drawings from the pad, 28×28 as drawn"),
         }];
@@ -243,7 +289,10 @@ impl OwnDataset {
                 "{} of {count} inverted (a light background)",
                 thousands(self.inverted)
             ));
-        } else if matches!(self.origin, Some(Origin::Images { .. } | Origin::Sheet { .. })) {
+        } else if matches!(
+            self.origin,
+            Some(Origin::Images { .. } | Origin::Sheet { .. })
+        ) {
             parts.push("none inverted (dark backgrounds)".into());
         }
         let with_label = self.labels.iter().filter(|l| l.is_some()).count();
@@ -282,13 +331,25 @@ impl OwnDataset {
         let labelled = self.labelled();
         let labels: Vec<u8> = order
             .iter()
-            .map(|&i| if labelled { self.labels[i].unwrap_or(0) } else { 0 })
+            .map(|&i| {
+                if labelled {
+                    self.labels[i].unwrap_or(0)
+                } else {
+                    0
+                }
+            })
             .collect();
         let mut pixels = Vec::with_capacity(n * PIXELS);
         for &i in &order {
             pixels.extend_from_slice(&self.pixels[i * PIXELS..(i + 1) * PIXELS]);
         }
-        Ok(write_own(&self.name, labelled, &labels, &pixels, n - heldout))
+        Ok(write_own(
+            &self.name,
+            labelled,
+            &labels,
+            &pixels,
+            n - heldout,
+        ))
     }
 }
 
@@ -323,7 +384,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

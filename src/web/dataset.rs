@@ -42,7 +42,11 @@ impl DatasetBuilder {
     /// The images of an IDX images file (gzipped or not), labelled by an IDX labels file when
     /// given.
     #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = fromIdx))]
-    pub fn from_idx(name: &str, images: &[u8], labels: Option<Vec<u8>>) -> Result<DatasetBuilder, WebError> {
+    pub fn from_idx(
+        name: &str,
+        images: &[u8],
+        labels: Option<Vec<u8>>,
+    ) -> Result<DatasetBuilder, WebError> {
         Ok(Self {
             dataset: OwnDataset::from_idx(name, images, labels.as_deref())?,
         })
@@ -50,14 +54,31 @@ impl DatasetBuilder {
 
     /// Adds a decoded image: `rgba` as `ImageData.data` holds it.
     #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = addImage))]
-    pub fn add_image(&mut self, rgba: &[u8], width: usize, height: usize, label_value: Option<f64>) -> Result<(), WebError> {
-        Ok(self.dataset.add_image(rgba, width, height, label(label_value)?)?)
+    pub fn add_image(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        label_value: Option<f64>,
+    ) -> Result<(), WebError> {
+        Ok(self
+            .dataset
+            .add_image(rgba, width, height, label(label_value)?)?)
     }
 
     /// Adds the non-empty cells of a sprite sheet; returns the number of images.
     #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = addSheet))]
-    pub fn add_sheet(&mut self, rgba: &[u8], width: usize, height: usize, cell_width: usize, cell_height: usize) -> Result<usize, WebError> {
-        Ok(self.dataset.add_sheet(rgba, width, height, cell_width, cell_height)?)
+    pub fn add_sheet(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        cell_width: usize,
+        cell_height: usize,
+    ) -> Result<usize, WebError> {
+        Ok(self
+            .dataset
+            .add_sheet(rgba, width, height, cell_width, cell_height)?)
     }
 
     /// Adds a drawing: 784 grey levels, 0 the background.
@@ -87,10 +108,19 @@ impl DatasetBuilder {
 #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = idxImagesFile))]
 pub fn idx_images_file(pixels: &[u8]) -> Result<Vec<u8>, WebError> {
     const SIDE: usize = crate::data::SIDE;
-    if pixels.is_empty() || pixels.len() % (SIDE * SIDE) != 0 {
-        return Err(format!("{} bytes are not a whole number of 28×28 images", pixels.len()).into());
+    if pixels.is_empty() || !pixels.len().is_multiple_of(SIDE * SIDE) {
+        return Err(format!(
+            "{} bytes are not a whole number of 28×28 images",
+            pixels.len()
+        )
+        .into());
     }
-    Ok(idx::write_images(pixels, pixels.len() / (SIDE * SIDE), SIDE, SIDE))
+    Ok(idx::write_images(
+        pixels,
+        pixels.len() / (SIDE * SIDE),
+        SIDE,
+        SIDE,
+    ))
 }
 
 /// One label per image as an IDX labels file.

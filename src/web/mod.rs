@@ -24,12 +24,12 @@ mod page;
 mod trainer;
 mod viewer;
 
+pub use dataset::{DatasetBuilder, idx_images_file, idx_labels_file, looks_like_idx};
 pub use options::{TrainerOptions, TrainingSettings};
 pub use page::{
     DatasetSummary, check_training_settings, check_training_settings_for_js, dataset_summary,
     dataset_summary_for_js, figure_meaning_for_js, setting_limits_for_js,
 };
-pub use dataset::{DatasetBuilder, idx_images_file, idx_labels_file, looks_like_idx};
 pub use trainer::TrainerHandle;
 pub use viewer::{Reconstruction, Viewer};
 

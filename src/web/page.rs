@@ -69,7 +69,11 @@ pub fn dataset_summary(dataset: &[u8]) -> Result<DatasetSummary, WebError> {
     let heldout = layout.heldout_labels();
     Ok(DatasetSummary {
         identity: DataIdentity::of(dataset)?,
-        heldout_labels: if layout.labelled { heldout.to_vec() } else { Vec::new() },
+        heldout_labels: if layout.labelled {
+            heldout.to_vec()
+        } else {
+            Vec::new()
+        },
         training_images: layout.train,
         heldout_images: heldout.len(),
     })
@@ -81,10 +85,22 @@ pub fn dataset_summary(dataset: &[u8]) -> Result<DatasetSummary, WebError> {
 pub fn dataset_summary_for_js(dataset: &[u8]) -> Result<JsValue, WebError> {
     let summary = dataset_summary(dataset)?;
     let object = to_js(&summary.identity)?;
-    set_property(&object, "labelled", (!summary.heldout_labels.is_empty()).into())?;
+    set_property(
+        &object,
+        "labelled",
+        (!summary.heldout_labels.is_empty()).into(),
+    )?;
     let labels = js_sys::Uint8Array::from(summary.heldout_labels.as_slice());
     set_property(&object, "heldoutLabels", labels.into())?;
-    set_property(&object, "trainingImages", (summary.training_images as u32).into())?;
-    set_property(&object, "heldoutImages", (summary.heldout_images as u32).into())?;
+    set_property(
+        &object,
+        "trainingImages",
+        (summary.training_images as u32).into(),
+    )?;
+    set_property(
+        &object,
+        "heldoutImages",
+        (summary.heldout_images as u32).into(),
+    )?;
     Ok(object)
 }

@@ -7,8 +7,8 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::*;
 
 use super::{WebError, set_property};
-use crate::device;
 use crate::data::DataIdentity;
+use crate::device;
 use crate::model::Vae;
 use crate::weights::Weights;
 

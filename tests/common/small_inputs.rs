@@ -41,7 +41,11 @@ pub fn small_idx_pair() -> (Vec<u8>, Vec<u8>) {
         .map(|i| {
             let (image, at) = (i / 784, i % 784);
             let (y, x) = (at / 28, at % 28);
-            if x == 6 + image % 16 && (4..24).contains(&y) { 255 } else { 0 }
+            if x == 6 + image % 16 && (4..24).contains(&y) {
+                255
+            } else {
+                0
+            }
         })
         .collect();
     let labels: Vec<u8> = (0..count as u8).map(|i| i % 10).collect();

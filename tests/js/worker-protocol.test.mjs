@@ -315,3 +315,32 @@ test('any other failure on WebGPU is reported as it is, with no fallback, whatev
   assert.equal(worker.current().kind, 'cpu', 'still the model it had, on the CPU');
   assert.ok(!worker.trainers.some((t) => t.kind === 'cpu' && t !== worker.trainers[0]), 'no CPU trainer built in its place');
 });
+
+test('new data goes on training the same model; data the trainer refuses changes nothing', async (t) => {
+  const worker = startWorker();
+  t.after(worker.stop);
+  worker.init({ dataset: Uint8Array.of(1).buffer });
+  await worker.settled();
+  worker.send({ type: 'train' });
+  await waitFor(() => worker.messages.some((m) => m.type === 'steps'), 'a chunk of steps');
+  const before = worker.messages.length;
+  worker.send({ type: 'data', dataset: Uint8Array.of(2).buffer });
+  assert.equal((await worker.settled()).state, 'training', 'training goes on');
+  const started = worker.messages.slice(before).filter((m) => m.type === 'started');
+  assert.deepEqual(started.map((m) => [m.reason, m.seq]), [['data', 3]]);
+  assert.ok(worker.messages.slice(before).some((m) => m.type === 'heldout'), 'evaluated on the new data at once');
+  assert.equal(worker.current().dataset, 2);
+  assert.equal(worker.current().model, 'shipped', 'the same model');
+  assert.ok(worker.current().step > 0, 'its step count carried over');
+  const refused = worker.messages.length;
+  worker.send({ type: 'data', dataset: Uint8Array.of(0xff).buffer });
+  assert.equal((await worker.settled()).state, 'paused');
+  assert.deepEqual(worker.messages.slice(refused).filter((m) => m.type === 'started'), []);
+  assert.match(worker.messages.slice(refused).find((m) => m.type === 'error').message, /refuses this dataset/);
+  // The next trainer (a backend switch) is built on the data taken before, not the refused one.
+  const switched = worker.messages.length;
+  worker.send({ type: 'backend', backend: 'cpu' });
+  await worker.settled();
+  assert.deepEqual(worker.messages.slice(switched).filter((m) => m.type === 'started').map((m) => m.reason), ['backend']);
+  assert.equal(worker.current().dataset, 2);
+});
