@@ -123,9 +123,12 @@ describe('your own data', { timeout: 1_800_000 }, () => {
   });
 
   test('a drawn dataset of 16 trains, and exports as IDX that imports the same', async () => {
-    await page.locator('#pad').scrollIntoViewIfNeeded();
-    const pad = await page.locator('#pad').boundingBox();
+    let pad;
     for (let i = 0; i < 16; i++) {
+      if (i === 0 || i === 8) {
+        await page.locator('#pad').scrollIntoViewIfNeeded();
+        pad = await page.locator('#pad').boundingBox();
+      }
       await page.click('#clear');
       const x = pad.x + 60 + (i % 4) * 40;
       await page.mouse.move(x, pad.y + 50);
@@ -136,6 +139,12 @@ describe('your own data', { timeout: 1_800_000 }, () => {
       await page.fill('#drawing-label', String(i % 4));
       if (i === 14) assert.ok(await page.isDisabled('#train-drawn'));
       await page.click('#add-drawing');
+      if (i === 7) {
+        // Half drawn, then a reload: the drawings are still there.
+        await page.reload();
+        await waitForState(page, 'ready', TIMEOUT);
+        assert.match(await page.textContent('#drawn-count'), /^8 drawings in your dataset; 8 more to train on them\.$/);
+      }
     }
     assert.match(await page.textContent('#drawn-count'), /^16 drawings in your dataset\.$/);
     assert.equal(await page.locator('#drawn-set .thumb').count(), 16);
@@ -229,6 +238,23 @@ describe('your own data', { timeout: 1_800_000 }, () => {
     assert.ok(await page.isDisabled('#data-mnist'));
     await page.setInputFiles('#import', { name: 'drawn.bpk', mimeType: 'application/octet-stream', buffer: weights });
     assert.match(await lab.alert(), /This model was trained on “my-drawings-images-idx3-ubyte” \(16 images\), not on the data the page trains on now \(“MNIST digits”\)/);
+    assert.deepEqual(problems, []);
+  });
+
+  test('a dropped IDX pair is read as data, and trains', async () => {
+    const { pixels, labels } = shippedDigits(600, 5000);
+    const files = [
+      { name: 'dropped-images-idx3-ubyte', bytes: [...idxImages(inverted(pixels))] },
+      { name: 'dropped-labels-idx1-ubyte', bytes: [...idxLabels(labels)] },
+    ];
+    await page.evaluate((files) => {
+      const transfer = new DataTransfer();
+      for (const { name, bytes } of files) transfer.items.add(new File([Uint8Array.from(bytes)], name));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, files);
+    await page.waitForFunction(() => document.body.dataset.dataset === 'dropped-images-idx3-ubyte' && document.body.dataset.state !== 'switching', null, { timeout: TIMEOUT });
+    await trainsDown('dropped IDX pair');
+    await page.screenshot({ path: join(screenshots, 'data-dropped.png'), fullPage: true });
     assert.deepEqual(problems, []);
   });
 });

@@ -1,12 +1,26 @@
 // A dataset drawn on the pad: each drawing (as the encoder sees it, 28×28) added with an optional
 // label, shown as a thumbnail that a click removes; trained on once there are enough, and
-// exported as IDX files, which the data panel reads back.
+// exported as IDX files, which the data panel reads back. The drawings are kept in this tab's
+// sessionStorage (12.5 KB for 16), so a reload does not lose them and another tab has its own.
 
 import { DatasetBuilder, idxImagesFile, idxLabelsFile } from '../../pkg/latent_lab.js';
 import { $ } from './dom.js';
 import { paintDigit } from './digit.js';
 
 const PIXELS = 784;
+const KEPT = 'latent-lab/drawings';
+
+/** The drawings this tab kept, or none where storage is refused or holds something else. */
+function keptDrawings() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(KEPT) ?? '[]');
+    return kept
+      .map(({ pixels, label }) => ({ pixels: Uint8Array.from(atob(pixels), (c) => c.charCodeAt(0)), label }))
+      .filter(({ pixels, label }) => pixels.length === PIXELS && (label === null || (Number.isInteger(label) && label >= 0 && label <= 255)));
+  } catch {
+    return [];
+  }
+}
 
 export class DrawnSet {
   /**
@@ -18,7 +32,7 @@ export class DrawnSet {
     this.actions = actions;
     this.minimum = minimum;
     /** @type {{pixels: Uint8Array, label: number | null}[]} */
-    this.drawings = [];
+    this.drawings = keptDrawings();
     this.thumbs = $('drawn-set');
     this.label = $('drawing-label');
     $('add-drawing').addEventListener('click', () => this.add());
@@ -51,6 +65,12 @@ export class DrawnSet {
   }
 
   render() {
+    try {
+      const kept = this.drawings.map(({ pixels, label }) => ({ pixels: btoa(String.fromCharCode(...pixels)), label }));
+      sessionStorage.setItem(KEPT, JSON.stringify(kept));
+    } catch {
+      // Storage refused or full: the drawings stay on the page until it closes.
+    }
     this.thumbs.replaceChildren(
       ...this.drawings.map(({ pixels, label }, i) => {
         const button = document.createElement('button');

@@ -36,6 +36,8 @@ export class ReconstructionStrip {
     values.set(atMean.subarray(0, count * PIXELS), count * PIXELS);
     values.set(atSample.subarray(0, count * PIXELS), 2 * count * PIXELS);
     paintGrid(this.canvas, values, count);
+    // About the size of the page's other small digits, however few the held-out images.
+    this.canvas.style.maxWidth = `${count * 48}px`;
     publishReconstructions(this.canvas, count);
   }
 
