@@ -40,7 +40,7 @@ fn parser_refuses_damaged_files() {
     bad[0] = b'X';
     expect_err(&bad, "magic");
     let mut bad = bytes.clone();
-    bad[8] = 2;
+    bad[8] = 3;
     expect_err(&bad, "version");
     let mut bad = bytes.clone();
     bad[12..16].copy_from_slice(&u32::MAX.to_le_bytes());

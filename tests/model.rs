@@ -177,8 +177,35 @@ fn setting_limits_are_the_ranges_the_checks_enforce() {
             "warmupSteps": {"min": 0.0, "max": 1_000_000.0},
             "learningRate": {"min": 0.0, "max": 1.0, "minExclusive": true},
             "batchSize": {"min": 1.0, "max": 1024.0},
+            "datasetImages": {"min": 16.0, "max": 70_000.0},
+            "datasetFileBytes": {"min": 1.0, "max": 100_000_000.0},
+            "heldoutPercent": {"min": 1.0, "max": 50.0},
         })
     );
+    // A person's dataset: its image count and held-out share at and beyond their ends.
+    let images = |count: usize| {
+        let pixels = vec![0u8; count * 4];
+        latent_lab::data::own::OwnDataset::from_idx(
+            "edges",
+            &latent_lab::data::idx::write_images(&pixels, count, 2, 2),
+            None,
+        )
+    };
+    let split = |count: usize, percent: f64| images(count).and_then(|d| d.finish(percent, 0));
+    let (min, max) = (limits.dataset_images.min, limits.dataset_images.max);
+    assert!(split(min as usize, 10.0).is_ok());
+    assert!(split(min as usize - 1, 10.0).is_err());
+    assert!(images(max as usize).is_ok());
+    assert!(images(max as usize + 1).is_err());
+    let (low, high) = (limits.heldout_percent.min, limits.heldout_percent.max);
+    for (percent, accepted) in [
+        (low, true),
+        (high, true),
+        (low - 0.01, false),
+        (high + 0.01, false),
+    ] {
+        assert_eq!(split(20, percent).is_ok(), accepted, "held out {percent} %");
+    }
     let trainer = |edit: &dyn Fn(&mut TrainerConfig)| {
         let mut config = TrainerConfig::new(VaeConfig::new());
         edit(&mut config);

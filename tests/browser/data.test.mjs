@@ -97,6 +97,15 @@ describe('your own data', { timeout: 1_800_000 }, () => {
     // Inverted back to light ink on dark: the top row looks like MNIST again.
     const ink = await inputInk();
     assert.ok(ink > 0.05 && ink < 0.4, `ink ${ink}`);
+    // A click on the fourth column puts that held-out image's μ on the sliders.
+    const strip = await page.locator('#reconstructions').boundingBox();
+    const count = Number(await page.getAttribute('#reconstructions', 'data-count'));
+    await page.mouse.click(strip.x + (3.5 * strip.width) / count, strip.y + strip.height / 2);
+    const [sliders, mean] = await page.evaluate(() => {
+      const latent = window.latentLab.latentSize;
+      return [[...document.querySelectorAll('#sliders input')].map((i) => Number(i.value)), [...window.latentLab.views.means.slice(3 * latent, 4 * latent)]];
+    });
+    mean.forEach((m, i) => assert.ok(Math.abs(sliders[i] - Math.max(-3, Math.min(3, m))) <= 0.006, `z${i}: slider ${sliders[i]}, μ ${m}`));
     await page.screenshot({ path: join(screenshots, 'data-folder.png'), fullPage: true });
   });
 
