@@ -3,7 +3,7 @@
 //! also placed on the CPU, where its names and shapes are checked against its config.
 #![no_main]
 
-use latent_lab::backend::cpu_device;
+use latent_lab::device::cpu_device;
 use latent_lab::weights::Weights;
 use libfuzzer_sys::fuzz_target;
 

@@ -100,7 +100,7 @@ describe('your own data', { timeout: 1_800_000 }, () => {
     // A click on the fourth column puts that held-out image's μ on the sliders.
     const strip = await page.locator('#reconstructions').boundingBox();
     const count = Number(await page.getAttribute('#reconstructions', 'data-count'));
-    await page.mouse.click(strip.x + (3.5 * strip.width) / count, strip.y + strip.height / 2);
+    await page.locator('#reconstructions').click({ position: { x: (3.5 * strip.width) / count, y: strip.height / 2 } });
     const [sliders, mean] = await page.evaluate(() => {
       const latent = window.latentLab.latentSize;
       return [[...document.querySelectorAll('#sliders input')].map((i) => Number(i.value)), [...window.latentLab.views.means.slice(3 * latent, 4 * latent)]];
