@@ -55,10 +55,11 @@ export const FROM_WORKER = Object.freeze({
 /**
  * To the worker. The commands, each answered by a status:
  * @typedef {{type: 'init', module: WebAssembly.Module, dataset: ArrayBuffer, backend: string,
- *            weights: ArrayBuffer, evaluate: boolean, train: boolean, gapK: number,
+ *            weights: ArrayBuffer, evaluate: boolean | 'views', train: boolean, gapK: number,
  *            optimizer: Optimizer, memoryBudgets: Record<string, MemoryBudget>,
  *            threads: Threads | null, reason?: string, seq: number}} Init
- *   the first model: evaluated at once if `evaluate`, trained at once if `train`; its `started`
+ *   the first model: evaluated at once if `evaluate` ('views': a held-out report not to be
+ *   plotted), trained at once if `train`; its `started`
  *   says `reason` ('init' unless the worker replaces one whose thread count changed: 'threads')
  * @typedef {{module: WebAssembly.Module, count: number}} Threads the threaded build of the
  *   wasm, which the CPU path trains with on a pool of `count` threads
@@ -93,8 +94,9 @@ export const FROM_WORKER = Object.freeze({
  *   seq: the last command done; a status with an older seq than the page last sent is
  *   already out of date
  * @typedef {{type: 'steps', stats: object, stepsPerSecond: number}} Steps a chunk of training steps
- * @typedef {{type: 'heldout', progress: Progress, report: object}} Heldout the held-out report
- *   (elbo, unitVariances, activeUnits, means, principalAxes, reconstructions)
+ * @typedef {{type: 'heldout', progress: Progress, report: object, plotted: boolean}} Heldout the
+ *   held-out report (elbo, unitVariances, activeUnits, means, principalAxes, reconstructions);
+ *   `plotted` false for one that only refreshes the views
  * @typedef {{type: 'gap', progress: Progress, report: object}} Gap the ELBO against the
  *   importance-weighted bound
  * @typedef {{type: 'weights', bytes: Uint8Array, progress: Progress}} Weights for the page's viewer

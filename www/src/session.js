@@ -13,7 +13,7 @@ import { publishTrainingWorker } from './test-hooks.js';
 export class TrainingSession {
   /**
    * @param {WebAssembly.Module} module the compiled wasm, shared with the worker
-   * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean,
+   * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean | 'views',
    *          gapK: number, optimizer: {learningRate: number, batchSize: number},
    *          threads: import('./protocol.js').Threads | null}} start the model to train first,
    *   whether to evaluate it at once, the importance samples of the gap estimate, the
@@ -24,7 +24,7 @@ export class TrainingSession {
    *             backend: {kind: string, label: string}}, seq: number) => void,
    *   status: (state: string, backend: {kind: string, label: string}) => void,
    *   steps: (stats: object, stepsPerSecond: number) => void,
-   *   heldout: (progress: object, report: object) => void,
+   *   heldout: (progress: object, report: object, plotted: boolean) => void,
    *   gap: (progress: object, report: object) => void,
    *   weights: (bytes: Uint8Array, progress: object) => void,
    *   raced: (race: {speeds: object, chosen: string}) => void,
@@ -76,7 +76,7 @@ export class TrainingSession {
           this.sentData.clear();
           return on.status(data.state, data.backend);
         case FROM_WORKER.steps: return on.steps(data.stats, data.stepsPerSecond);
-        case FROM_WORKER.heldout: return on.heldout(data.progress, data.report);
+        case FROM_WORKER.heldout: return on.heldout(data.progress, data.report, data.plotted !== false);
         case FROM_WORKER.gap: return on.gap(data.progress, data.report);
         case FROM_WORKER.weights: return on.weights(data.bytes, data.progress);
         case FROM_WORKER.raced: return on.raced(data.race);

@@ -199,12 +199,14 @@ export class TrainingEvents {
     this.keeper.changed();
   }
 
-  heldout(progress, report) {
-    this.controls.showHeldout(report.elbo, report.activeUnits, report.unitVariances.length);
-    this.plot.add('heldout', epochOf(progress), report.elbo);
+  /** A held-out report; one not `plotted` (a restored model's) only refreshes the views. */
+  heldout(progress, report, plotted = true) {
     this.units.show(report.unitVariances);
     this.views.showReport(report, report.unitVariances.length);
     this.reconstructions.show(report, report.unitVariances.length);
+    if (!plotted) return;
+    this.controls.showHeldout(report.elbo, report.activeUnits, report.unitVariances.length);
+    this.plot.add('heldout', epochOf(progress), report.elbo);
   }
 
   gap(progress, report) {

@@ -96,7 +96,8 @@ export class TrainingPage {
       dataset: dataset.bytes,
       backend: chooseBackend(gpu),
       weights: startWeights,
-      evaluate: !restored,
+      // A restored model's plot already ends at its step: its first report is for the views.
+      evaluate: restored ? 'views' : true,
       gapK: this.settings.gapK(),
       optimizer: this.settings.current.optimizer,
       memoryBudgets: budgets,

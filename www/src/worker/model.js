@@ -90,7 +90,9 @@ export class Model {
    * `started` carrying `seq`), so a file that fails anywhere on the way leaves the model being
    * trained, and the page, as they were.
    * @param {string} reason what brought it, for the page
-   * @param {boolean} evaluateFirst whether to send its held-out report and gap at once
+   * @param {boolean | 'views'} evaluateFirst whether to send its held-out report and gap at once;
+   *   'views': the report only, for the views, not to be plotted (a restored model, whose plot
+   *   already ends at its step)
    */
   async start(reason, backend, weights, evaluateFirst, seq) {
     // A weights file brings its own model, objective and optimizer settings; the page's optimizer
@@ -123,7 +125,9 @@ export class Model {
     this.chunk = 1;
     this.stepsPerSecond = null;
     this.budget.reset(announced.progress.imagesSeen);
-    if (evaluateFirst) {
+    if (evaluateFirst === 'views') {
+      await this.evaluate({ plotted: false });
+    } else if (evaluateFirst) {
       await this.evaluate();
       await this.estimateGap();
     }
@@ -154,9 +158,9 @@ export class Model {
     return stats;
   }
 
-  async evaluate() {
+  async evaluate({ plotted = true } = {}) {
     const report = await this.trainer.evaluate();
-    post({ type: FROM_WORKER.heldout, progress: this.trainer.progress(), report });
+    post({ type: FROM_WORKER.heldout, progress: this.trainer.progress(), report, plotted });
   }
 
   /** The ELBO against the importance-weighted bound with k samples, on a few held-out digits. */
