@@ -129,7 +129,7 @@ export class TrainingPage {
     this.views.setLabels(dataset.summary.labelled ? dataset.summary.heldoutLabels : null);
     this.keeper.dataChanged(dataset.builtIn ? null : dataset);
     publishDataset(dataset.summary.name);
-    $('model-note').textContent = `Training on ${dataset.summary.name} from now on: the model and its step count carry over, and the plot starts again, since its figures were on other data. Train from scratch for a fresh model.`;
+    $('model-note').textContent = `Training on ${dataset.summary.name} from now on: the model and its step count carry over (Adam's moment estimates start again from zero), and the plot starts again, since its figures were on other data. Train from scratch for a fresh model.`;
   }
 
   /** The shipped digits again. */
