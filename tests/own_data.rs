@@ -361,3 +361,36 @@ fn sixteen_drawings_train_and_the_weights_record_their_data() {
     .unwrap();
     assert_eq!(Weights::parse(&shipped).unwrap().trained_on, None);
 }
+
+#[test]
+fn transposing_swaps_rows_and_columns_as_emnist_needs() {
+    let pixels = digits(16);
+    let mut dataset =
+        OwnDataset::from_idx("emnist", &idx::write_images(&pixels, 16, 28, 28), None).unwrap();
+    dataset.transpose();
+    assert!(dataset.description().contains("transposed"));
+    let layout_file = dataset.finish(10.0, 9).unwrap();
+    let layout = DatasetLayout::read(&layout_file).unwrap();
+    let transposed: Vec<Vec<u8>> = pixels
+        .chunks_exact(784)
+        .map(|d| (0..784).map(|i| d[(i % 28) * 28 + i / 28]).collect())
+        .collect();
+    for image in layout.pixels.chunks_exact(784) {
+        assert!(
+            transposed.iter().any(|t| t == image),
+            "every image is one of the digits transposed"
+        );
+    }
+    // Twice is no change.
+    dataset.transpose();
+    assert!(!dataset.description().contains("transposed"));
+    let again = DatasetLayout::read(&dataset.finish(10.0, 9).unwrap())
+        .unwrap()
+        .pixels
+        .to_vec();
+    let mut original: Vec<&[u8]> = pixels.chunks_exact(784).collect();
+    let mut got: Vec<&[u8]> = again.chunks_exact(784).collect();
+    original.sort();
+    got.sort();
+    assert_eq!(got, original);
+}

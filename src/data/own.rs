@@ -53,6 +53,7 @@ pub struct OwnDataset {
     inverted: usize,
     transparent: usize,
     blank_cells: usize,
+    transposed: bool,
 }
 
 impl OwnDataset {
@@ -65,6 +66,7 @@ impl OwnDataset {
             inverted: 0,
             transparent: 0,
             blank_cells: 0,
+            transposed: false,
         }
     }
 
@@ -230,6 +232,19 @@ impl OwnDataset {
         Ok(())
     }
 
+    /// Swaps every image's rows and columns: EMNIST's IDX files store each image transposed
+    /// (column by column), so its letters read as they were written only after this.
+    pub fn transpose(&mut self) {
+        for image in self.pixels.chunks_exact_mut(PIXELS) {
+            for y in 0..SIDE {
+                for x in y + 1..SIDE {
+                    image.swap(y * SIDE + x, x * SIDE + y);
+                }
+            }
+        }
+        self.transposed = !self.transposed;
+    }
+
     /// Whether every image has a label (the dataset is labelled only then).
     pub fn labelled(&self) -> bool {
         !self.labels.is_empty() && self.labels.iter().all(Option::is_some)
@@ -294,6 +309,9 @@ impl OwnDataset {
             Some(Origin::Images { .. } | Origin::Sheet { .. })
         ) {
             parts.push("none inverted (dark backgrounds)".into());
+        }
+        if self.transposed {
+            parts.push("transposed (rows and columns swapped, as EMNIST needs)".into());
         }
         let with_label = self.labels.iter().filter(|l| l.is_some()).count();
         parts.push(if self.labelled() {

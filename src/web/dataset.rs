@@ -87,6 +87,11 @@ impl DatasetBuilder {
         Ok(self.dataset.add_drawing(pixels, label(label_value)?)?)
     }
 
+    /// Swaps every image's rows and columns (EMNIST stores its images transposed).
+    pub fn transpose(&mut self) {
+        self.dataset.transpose();
+    }
+
     #[cfg_attr(target_family = "wasm", wasm_bindgen(getter))]
     pub fn length(&self) -> usize {
         self.dataset.len()

@@ -74,7 +74,11 @@ describe('your own data', { timeout: 1_800_000 }, () => {
 
   test('a gzipped IDX file of rotated digits, without labels, trains', async () => {
     const { pixels } = shippedDigits(400, 1000);
+    // Transposed as EMNIST's files need, which only the note shows here.
+    await page.check('#transpose');
     await bring([file('rotated.idx.gz', gzip(idxImages(rotated(pixels))))], 'rotated');
+    await page.uncheck('#transpose');
+    assert.match(await page.textContent('#data-conversion'), /400 IDX images of 28×28, taken as they are; transposed \(rows and columns swapped, as EMNIST needs\); unlabelled/);
     assert.match(await page.textContent('#data-now'), /360 training and 40 held-out images .*no labels/);
     assert.match(await page.textContent('#map-legend'), /No labels/);
     await trainsDown('gzipped IDX');

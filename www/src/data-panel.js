@@ -92,6 +92,7 @@ export class DataPanel {
       const cell = this.cell();
       this.actions.status('Reading the dataset…');
       read = await readDataset(await list(), { limits: this.limits, cell, progress: this.actions.status });
+      if ($('transpose').checked) read.builder.transpose();
       this.finish(read.builder, read.name, split, read.ignored);
     } catch (e) {
       this.actions.error(e instanceof DatasetRefused ? e.message : `The dataset could not be read: ${e.message}. Nothing was changed.`);
