@@ -70,3 +70,16 @@ impl Progress {
         Ok(())
     }
 }
+
+/// A count with its thousands separated by commas, as the page writes counts: `70,000`.
+pub fn thousands(n: impl std::fmt::Display) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -189,11 +189,7 @@ impl DataSplit {
         Ok(Self {
             train: images(0..layout.train),
             heldout: images(layout.train..layout.labels.len()),
-            identity: DataIdentity {
-                name: layout.name.to_string(),
-                images: layout.labels.len() as u64,
-                hash: hex_sha256(bytes),
-            },
+            identity: DataIdentity::of_layout(&layout, bytes),
         })
     }
 }
@@ -214,12 +210,16 @@ pub struct DataIdentity {
 impl DataIdentity {
     /// The identity of a dataset file; its layout is read (and so checked) first.
     pub fn of(bytes: &[u8]) -> Result<Self, String> {
-        let layout = DatasetLayout::read(bytes)?;
-        Ok(Self {
+        Ok(Self::of_layout(&DatasetLayout::read(bytes)?, bytes))
+    }
+
+    /// The identity of `bytes`, a dataset file already read as `layout`.
+    pub fn of_layout(layout: &DatasetLayout, bytes: &[u8]) -> Self {
+        Self {
             name: layout.name.to_string(),
             images: layout.labels.len() as u64,
             hash: hex_sha256(bytes),
-        })
+        }
     }
 
     /// Checks what a weights file claims: a name the page could have written, a count within

@@ -7,6 +7,7 @@ use rand::seq::SliceRandom;
 
 use super::convert::{convert_grey, convert_rgba};
 use super::{SIDE, idx, write_own};
+use crate::progress::thousands;
 
 /// Fewer images than this do not make a training set and a held-out one worth plotting.
 pub const MIN_IMAGES: usize = 16;
@@ -395,17 +396,4 @@ fn check_count_of_cells(cells: usize) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// `n` with thousands separated by commas, as the page writes counts.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -41,6 +41,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Architecture, Covariance};
+use crate::progress::thousands;
 use crate::trainer::TrainerConfig;
 
 mod step;
@@ -151,19 +152,6 @@ impl TrainerConfig {
         }
         Ok(estimate)
     }
-}
-
-/// `1,024`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Decimal gigabytes or megabytes with one decimal (`5.1 GB`, `310.4 MB`), or with as many more

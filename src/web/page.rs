@@ -68,7 +68,7 @@ pub fn dataset_summary(dataset: &[u8]) -> Result<DatasetSummary, WebError> {
     let layout = DatasetLayout::read(dataset)?;
     let heldout = layout.heldout_labels();
     Ok(DatasetSummary {
-        identity: DataIdentity::of(dataset)?,
+        identity: DataIdentity::of_layout(&layout, dataset),
         heldout_labels: if layout.labelled {
             heldout.to_vec()
         } else {

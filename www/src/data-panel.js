@@ -93,7 +93,7 @@ export class DataPanel {
       this.actions.status('Reading the dataset…');
       read = await readDataset(await list(), { limits: this.limits, cell, progress: this.actions.status });
       if ($('transpose').checked) read.builder.transpose();
-      this.finish(read.builder, read.name, split, read.ignored);
+      this.finish(read.builder, read.name, { split, ignored: read.ignored, folders: read.folders });
     } catch (e) {
       this.actions.error(e instanceof DatasetRefused ? e.message : `The dataset could not be read: ${e.message}. Nothing was changed.`);
     } finally {
@@ -105,17 +105,20 @@ export class DataPanel {
   /**
    * Splits a builder's images and asks the page to train on them.
    * @param {import('../../pkg/latent_lab.js').DatasetBuilder} builder
+   * @param {{split?: {percent: number, seed: number}, ignored?: number, folders?: string[] | null}} [read]
+   *   the split (else the one entered), the files that were not images, and the folders whose
+   *   order gave the labels
    */
-  finish(builder, name, split = this.split(), ignored = 0) {
+  finish(builder, name, { split = this.split(), ignored = 0, folders = null } = {}) {
     let bytes;
     try {
       bytes = builder.finish(split.percent, split.seed);
     } catch (e) {
       throw new DatasetRefused(`${name}: ${e.message}. Nothing was changed.`);
     }
-    const folders = builder.folders ? ` Labels from the folders: ${builder.folders.map((f, i) => `${f.split('/').at(-1)} = ${i}`).slice(0, 12).join(', ')}${builder.folders.length > 12 ? ', …' : ''}.` : '';
+    const labels = folders ? ` Labels from the folders: ${folders.map((f, i) => `${f.split('/').at(-1)} = ${i}`).slice(0, 12).join(', ')}${folders.length > 12 ? ', …' : ''}.` : '';
     const skipped = ignored ? ` ${count(ignored)} files that are not images were left out.` : '';
-    const description = `Converted: ${builder.description()}. Binarised or not as the data setting says, at training time.${folders}${skipped}`;
+    const description = `Converted: ${builder.description()}. Binarised or not as the data setting says, at training time.${labels}${skipped}`;
     this.actions.use(datasetOf(bytes, { description, split }));
   }
 

@@ -37,7 +37,9 @@ export const isImage = (file) => IMAGE_TYPES.test(file.name) || /^image\/(png|jp
  * @param {{limits: object, cell: {width: number, height: number} | null,
  *          progress: (message: string) => void}} options the page's limits (settingLimits()),
  *   a sprite sheet's cell size when one was entered, and where to say how far decoding got
- * @returns {Promise<{builder: DatasetBuilder, name: string}>}
+ * @returns {Promise<{builder: DatasetBuilder, name: string, ignored?: number, folders?: string[] | null}>}
+ *   the images, the dataset's name, how many files were not images, and the folders whose
+ *   order gave the labels (null: no labels from folders)
  */
 export async function readDataset(files, { limits, cell, progress }) {
   const maxBytes = limits.datasetFileBytes.max;
@@ -58,10 +60,8 @@ export async function readDataset(files, { limits, cell, progress }) {
   if (images.length > maxImages) throw new DatasetRefused(`${count(images.length)} images; the page trains on at most ${count(maxImages)}. Nothing was changed.`);
   if (images.length === 1 && !cell) throw new DatasetRefused(`One image, ${images[0].file.name}: a dataset needs at least ${count(limits.datasetImages.min)}. If it is a sprite sheet, enter its cell size and bring it again. Nothing was changed.`);
   const name = folderName(images) ?? (images.length === 1 ? stem(images[0].file.name) : `${count(images.length)} images`);
-  const builder = images.length === 1 && cell
-    ? await readSheet(images[0].file, cell, maxBytes)
-    : await readImages(images, limits, progress);
-  return { builder, name, ignored };
+  if (images.length === 1 && cell) return { builder: await readSheet(images[0].file, stem(images[0].file.name), cell, maxBytes), name, ignored, folders: null };
+  return { ...(await readImages(images, folderName(images) ?? 'images', limits, progress)), name, ignored };
 }
 
 /**
@@ -119,13 +119,14 @@ async function decode(file) {
  * Images, labelled by their folders when they come from two or more (a folder per class, as
  * image-classification sets are laid out).
  * @param {BroughtFile[]} images
+ * @returns {Promise<{builder: DatasetBuilder, folders: string[] | null}>}
  */
-async function readImages(images, limits, progress) {
+async function readImages(images, name, limits, progress) {
   const maxBytes = limits.datasetFileBytes.max;
   const folders = [...new Set(images.map((b) => b.folder))].sort();
   const labelled = folders.length >= 2;
   if (labelled && folders.length > 256) throw new DatasetRefused(`The images are in ${count(folders.length)} folders; labels from folders go up to 256. Nothing was changed.`);
-  const builder = new DatasetBuilder(folderName(images) ?? 'images');
+  const builder = new DatasetBuilder(name);
   try {
     for (let start = 0; start < images.length; start += DECODING_AT_ONCE) {
       const batch = images.slice(start, start + DECODING_AT_ONCE);
@@ -141,15 +142,14 @@ async function readImages(images, limits, progress) {
     builder.free();
     throw e;
   }
-  builder.folders = labelled ? folders : null;
-  return builder;
+  return { builder, folders: labelled ? folders : null };
 }
 
 /** One image cut into cells of the size entered. */
-async function readSheet(file, cell, maxBytes) {
+async function readSheet(file, name, cell, maxBytes) {
   checkSize(file, maxBytes);
   const { rgba, width, height } = await decode(file);
-  const builder = new DatasetBuilder(stem(file.name));
+  const builder = new DatasetBuilder(name);
   try {
     named(file, () => builder.addSheet(new Uint8Array(rgba.buffer), width, height, cell.width, cell.height));
   } catch (e) {

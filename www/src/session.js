@@ -13,7 +13,7 @@ import { publishTrainingWorker } from './test-hooks.js';
 export class TrainingSession {
   /**
    * @param {WebAssembly.Module} module the compiled wasm, shared with the worker
-   * @param {{dataset: Uint8Array, backend: string, weights: Uint8Array, evaluate: boolean | 'views',
+   * @param {{dataset: import('./data-panel.js').Dataset, backend: string, weights: Uint8Array, evaluate: boolean | 'views',
    *          gapK: number, optimizer: {learningRate: number, batchSize: number},
    *          threads: import('./protocol.js').Threads | null}} start the model to train first,
    *   whether to evaluate it at once, the importance samples of the gap estimate, the
@@ -37,8 +37,11 @@ export class TrainingSession {
   constructor(module, start, on) {
     this.module = module;
     this.on = on;
-    /** The dataset the worker trains on: what a replacement worker starts with. */
-    this.dataset = start.dataset.slice();
+    /**
+     * The data the worker trains on (data-panel.js: Dataset), what a replacement worker starts
+     * with; its bytes are never changed, only sent as copies.
+     */
+    this.dataset = start.dataset;
     /** Datasets sent and not yet taken, by the seq of their command. */
     this.sentData = new Map();
     this.gapK = start.gapK;
@@ -97,7 +100,7 @@ export class TrainingSession {
       this.crashed(worker, e.message);
     };
     this.worker.onmessageerror = () => this.crashed(worker, 'a message from it could not be read');
-    const dataset = this.dataset.slice().buffer;
+    const dataset = this.dataset.bytes.slice().buffer;
     const bytes = weights.slice().buffer;
     this.command(
       { type: TO_WORKER.init, module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets, threads: this.threads, reason },
@@ -203,14 +206,13 @@ export class TrainingSession {
     return this.sent;
   }
   /**
-   * Trains the model on a dataset file from now on, if the worker accepts it.
-   * @returns {number} the command's seq, which the `started` it brings carries
+   * Trains the model on `dataset` (data-panel.js: Dataset) from now on, if the worker accepts
+   * it: it becomes `this.dataset` when the `started` it brings arrives.
    */
   setData(dataset) {
-    const buffer = dataset.slice().buffer;
+    const buffer = dataset.bytes.slice().buffer;
     this.command({ type: TO_WORKER.data, dataset: buffer }, [buffer]);
-    this.sentData.set(this.sent, dataset.slice());
-    return this.sent;
+    this.sentData.set(this.sent, dataset);
   }
 
   /** Moves training, weights and all, to another backend. */

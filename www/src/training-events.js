@@ -19,12 +19,12 @@ export class TrainingEvents {
    *          threads: import('./threads.js').ThreadSupport,
    *          modelView: import('./model-view.js').ModelView, plots: {plot: object,
    *          gapPlot: object, units: object}, views: object, keeper: object, controls: object,
-   *          settings: object, files: object, data: {taken: (seq: number) => void,
+   *          settings: object, files: object, data: {taken: () => void,
    *          current: () => import('./data-panel.js').Dataset}}} page the session's start options
    *   (TrainingSession's `start`), the weights the page opened with, WebGPU's and threads'
    *   support, and the
-   *   parts of the page that show the model being trained; `data` takes a dataset the worker
-   *   accepted (by the seq of the command that sent it) and gives the one trained on now
+   *   parts of the page that show the model being trained; `data` follows the dataset the worker
+   *   took (the session's) and gives the one trained on now
    */
   constructor({ module, start, startWeights, gpu, threads, modelView, plots, views, keeper, controls, settings, files, data }) {
     this.data = data;
@@ -124,7 +124,7 @@ export class TrainingEvents {
       else this.controls.forgetModel();
     }
     if (reason === 'data') {
-      this.data.taken(seq);
+      this.data.taken();
       this.keeper.changed();
     }
     // An imported or shipped model is kept once it arrives; after a reset, once trained.

@@ -22,7 +22,7 @@ export class TrainingPage {
    * built before what uses them; their actions are this object's methods, which a part calls
    * only on the person's input, never while it is being built.
    * @param {{module: WebAssembly.Module, threads: {support: import('./threads.js').ThreadSupport,
-   *          pool: import('./protocol.js').Threads | null}, dataset: Uint8Array, trainingImageCount: number,
+   *          pool: import('./protocol.js').Threads | null}, dataset: import('./data-panel.js').Dataset,
    *          gpu: object, budgets: object, startWeights: Uint8Array, restored?: object,
    *          modelView: import('./model-view.js').ModelView, plots: object, views: object,
    *          keeper: import('./keeper.js').ModelKeeper}} page the compiled wasm, the dataset
@@ -34,10 +34,6 @@ export class TrainingPage {
   constructor({ module, threads, dataset, gpu, budgets, startWeights, restored, modelView, plots, views, keeper }) {
     this.gpu = gpu;
     this.budgets = budgets;
-    /** The data trained on now (data-panel.js: Dataset). */
-    this.dataset = dataset;
-    /** Datasets sent to the worker and not yet taken, by the seq of their command. */
-    this.sentData = new Map();
     this.views = views;
     this.modelView = modelView;
     this.keeper = keeper;
@@ -93,7 +89,7 @@ export class TrainingPage {
     if (lastGap) this.controls.showGap(lastGap);
 
     const start = {
-      dataset: dataset.bytes,
+      dataset,
       backend: chooseBackend(gpu),
       weights: startWeights,
       // A restored model's plot already ends at its step: its first report is for the views.
@@ -104,7 +100,7 @@ export class TrainingPage {
       threads: threads.pool,
     };
     const { controls, settings, files } = this;
-    const data = { taken: (seq) => this.dataTaken(seq), current: () => this.dataset };
+    const data = { taken: () => this.dataTaken(), current: () => this.session.dataset };
     this.events = new TrainingEvents({ module, start, startWeights, gpu, threads: threads.support, modelView, plots, views, keeper, controls, settings, files, data });
     this.session = this.events.session;
   }
@@ -116,15 +112,12 @@ export class TrainingPage {
   useDataset(dataset) {
     $('alert').hidden = true;
     this.controls.setState('switching');
-    this.sentData.set(this.session.setData(dataset.bytes), dataset);
+    this.session.setData(dataset);
   }
 
-  /** The worker took the dataset sent with command `seq`: the page follows. */
-  dataTaken(seq) {
-    const dataset = this.sentData.get(seq);
-    this.sentData.clear();
-    if (!dataset) return;
-    this.dataset = dataset;
+  /** The worker took new data (the session's dataset now): the page follows. */
+  dataTaken() {
+    const dataset = this.session.dataset;
     this.dataPanel.show(dataset);
     this.views.setLabels(dataset.summary.labelled ? dataset.summary.heldoutLabels : null);
     this.keeper.dataChanged(dataset.builtIn ? null : dataset);
@@ -201,7 +194,7 @@ export class TrainingPage {
   check({ model, objective, optimizer, data }) {
     const backend = this.events.trainingOn?.kind ?? chooseBackend(this.gpu);
     const options = { backend, model, objective, optimizer, data, memoryBudget: this.budgets[backend] };
-    checkTrainingSettings(options, this.dataset.summary.trainingImages);
+    checkTrainingSettings(options, this.session.dataset.summary.trainingImages);
   }
 
   /** @returns {Promise<{bytes: Uint8Array, name: string}>} the exact current weights, to download */
