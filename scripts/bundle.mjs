@@ -1,6 +1,7 @@
-// The page's script as esbuild bundles it: the training worker first, its source inlined into
-// app.js, to be started from a Blob; and before it, one thread of the threaded build's pool, its
-// source inlined into the worker the same way (www/src/worker/thread-pool.js).
+// The page's script as esbuild bundles it: the training worker and the dataset worker first, their
+// sources inlined into app.js, to be started from a Blob; and before them, one thread of the
+// threaded build's pool, its source inlined into the training worker the same way
+// (www/src/worker/thread-pool.js).
 // scripts/build-www.mjs writes the shipped page with it; scripts/soak.mjs serves the same page
 // with an instrumented worker, which also counts its live WebGPU buffers
 // (www/src/worker/gpu-buffers.js, injected ahead of the worker's own code).
@@ -57,12 +58,16 @@ export async function bundlePage({ outfile, write = true, instrumented = false }
     define: { __POOL_THREAD_SOURCE__: JSON.stringify(poolThread.outputFiles[0].text) },
     write: false,
   });
+  const datasetWorker = await build({ ...common, entryPoints: [join(src, 'dataset-worker.js')], write: false });
   const page = await build({
     ...common,
     entryPoints: [join(src, 'main.js')],
     outfile,
     write,
-    define: { __WORKER_SOURCE__: JSON.stringify(worker.outputFiles[0].text) },
+    define: {
+      __WORKER_SOURCE__: JSON.stringify(worker.outputFiles[0].text),
+      __DATASET_WORKER_SOURCE__: JSON.stringify(datasetWorker.outputFiles[0].text),
+    },
   });
   return page.outputFiles;
 }

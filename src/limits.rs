@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::data::own;
+use crate::data::bounds;
 use crate::model::VaeConfig;
 use crate::objective::Objective;
 use crate::optimizer_settings::OptimizerSettings;
@@ -50,6 +50,17 @@ pub struct SettingLimits {
     pub dataset_file_bytes: Range,
     /// The held-out share of a person's dataset, in percent.
     pub heldout_percent: Range,
+    /// The pixels one brought image may decode to (width × height).
+    pub image_pixels: Range,
+    /// The pixels a dataset's conversion may read in all, each image counted as the square it
+    /// is padded to.
+    pub converted_pixels: Range,
+    /// Classes labelled by folders, one folder each.
+    pub label_folders: Range,
+    /// A sprite sheet cell's width and height, in pixels.
+    pub cell_side: Range,
+    /// The seed of a dataset's held-out split.
+    pub split_seed: Range,
 }
 
 pub fn setting_limits() -> SettingLimits {
@@ -65,8 +76,13 @@ pub fn setting_limits() -> SettingLimits {
             min_exclusive: true,
         },
         batch_size: Range::inclusive(1.0, OptimizerSettings::MAX_BATCH_SIZE as f64),
-        dataset_images: Range::inclusive(own::MIN_IMAGES as f64, own::MAX_IMAGES as f64),
-        dataset_file_bytes: Range::inclusive(1.0, own::MAX_FILE_BYTES as f64),
-        heldout_percent: Range::inclusive(own::MIN_HELDOUT_PERCENT, own::MAX_HELDOUT_PERCENT),
+        dataset_images: Range::inclusive(bounds::MIN_IMAGES as f64, bounds::MAX_IMAGES as f64),
+        dataset_file_bytes: Range::inclusive(1.0, bounds::MAX_FILE_BYTES as f64),
+        heldout_percent: Range::inclusive(bounds::MIN_HELDOUT_PERCENT, bounds::MAX_HELDOUT_PERCENT),
+        image_pixels: Range::inclusive(1.0, bounds::MAX_IMAGE_PIXELS as f64),
+        converted_pixels: Range::inclusive(1.0, bounds::MAX_CONVERTED_PIXELS as f64),
+        label_folders: Range::inclusive(2.0, bounds::MAX_LABELS as f64),
+        cell_side: Range::inclusive(1.0, bounds::MAX_CELL_SIDE as f64),
+        split_seed: Range::inclusive(0.0, bounds::MAX_SPLIT_SEED as f64),
     }
 }

@@ -235,3 +235,25 @@ fn settings_over_budget_are_refused_with_a_reason() {
         Ok(estimate)
     );
 }
+
+/// When the model fits and its training images tip it over, the refusal says so: the images'
+/// count and size first, and fewer of them as the first remedy.
+#[test]
+fn data_that_tips_the_budget_is_named_in_the_refusal() {
+    let _alone = ALONE.lock().unwrap_or_else(|e| e.into_inner());
+    let config = TrainerConfig::new(VaeConfig::new());
+    let small = config.memory_estimate(9_000);
+    let large = config.memory_estimate(63_000);
+    let budget = MemoryBudget {
+        total_bytes: (small.total_bytes + large.total_bytes) / 2,
+        largest_tensor_bytes: 1 << 30,
+    };
+    assert!(config.check_memory(9_000, budget).is_ok());
+    let err = config.check_memory(63_000, budget).unwrap_err();
+    for needle in [
+        "with 63,000 training images (198 MB on the device)",
+        "train on fewer images, or lower the batch size or L",
+    ] {
+        assert!(err.contains(needle), "`{err}` should mention `{needle}`");
+    }
+}

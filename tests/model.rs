@@ -180,7 +180,28 @@ fn setting_limits_are_the_ranges_the_checks_enforce() {
             "datasetImages": {"min": 16.0, "max": 70_000.0},
             "datasetFileBytes": {"min": 1.0, "max": 100_000_000.0},
             "heldoutPercent": {"min": 1.0, "max": 50.0},
+            "imagePixels": {"min": 1.0, "max": 50_000_000.0},
+            "convertedPixels": {"min": 1.0, "max": 250_000_000.0},
+            "labelFolders": {"min": 2.0, "max": 256.0},
+            "cellSide": {"min": 1.0, "max": 4096.0},
+            "splitSeed": {"min": 0.0, "max": 4_294_967_295.0},
         })
+    );
+    // Brought images: the pixels one may decode to, the padded pixels a set's conversion may
+    // read, and a sprite sheet's cell side, each at and beyond its end, refused before decoding.
+    let empty = latent_lab::data::own::OwnDataset::new("edges");
+    let pixels = limits.image_pixels.max as usize;
+    assert!(empty.check_image(pixels / 5_000, 5_000).is_ok());
+    assert!(empty.check_image(pixels / 5_000 + 1, 5_000).is_err());
+    let squares = limits.converted_pixels.max as usize / 1_000_000;
+    assert!(empty.plan_images(squares, 1_000, 1_000).is_ok());
+    assert!(empty.plan_images(squares + 1, 1_000, 1_000).is_err());
+    let side = limits.cell_side.max as usize;
+    assert!(empty.check_sheet(side, side, side, side).is_ok());
+    assert!(
+        empty
+            .check_sheet(side + 1, side + 1, side + 1, side + 1)
+            .is_err()
     );
     // A person's dataset: its image count and held-out share at and beyond their ends.
     let images = |count: usize| {

@@ -113,7 +113,11 @@ fn idx_files_that_lie_or_are_cut_are_refused_with_the_reason() {
         "the labels file: this is an IDX file of images",
     );
     let too_many = idx::write_images(&vec![0; 70_001 * 4], 70_001, 2, 2);
-    refuse(&too_many, None, "more than 70,000 images");
+    refuse(
+        &too_many,
+        None,
+        "70,001 images; the page trains on at most 70,000",
+    );
     // A small file that inflates past the limit is refused, not inflated in full.
     let bomb = gzip(&vec![0u8; 100_000_001]);
     assert!(bomb.len() < 200_000);
@@ -122,6 +126,69 @@ fn idx_files_that_lie_or_are_cut_are_refused_with_the_reason() {
     let at = damaged.len() - 12;
     damaged[at] ^= 0xff;
     refuse(&damaged, None, "gzip stream is damaged");
+}
+
+#[test]
+fn a_conversion_too_costly_is_refused_before_any_pixel_is_read() {
+    // 16 images of 1 × 100,000: a 2.4 KB gzipped file whose padded squares are 10 billion
+    // pixels. Refused from the header, at once, with the square and the limit.
+    let tall = gzip(&idx::write_images(&vec![0; 16 * 100_000], 16, 100_000, 1));
+    assert!(tall.len() < 4_000, "{} bytes", tall.len());
+    let err = OwnDataset::from_idx("tall", &tall, None).unwrap_err();
+    assert!(
+        err.contains("each padded to a square of 100,000×100,000")
+            && err.contains("the page converts at most 250,000,000"),
+        "{err}"
+    );
+    // The same shape as images (sixteen 1 × 32,767 PNGs): refused from the first header.
+    let empty = OwnDataset::new("pngs");
+    let err = empty.plan_images(16, 1, 32_767).unwrap_err();
+    assert!(
+        err.contains("16 images of 1×32,767, each padded to a square of 32,767×32,767"),
+        "{err}"
+    );
+    assert!(err.contains("images of at most 3,952×3,952"), "{err}");
+    // One at a time, the running total counts: the image that would pass the limit is refused.
+    let err = latent_lab::data::bounds::check_conversion("an image", 1, 2_000, 2_000, 248_000_000)
+        .unwrap_err();
+    assert!(err.contains("with the images before"), "{err}");
+    // A sheet of many costly cells, and one image of too many pixels.
+    let err = empty.check_sheet(4_000, 4_000, 1, 4_000).unwrap_err();
+    assert!(err.contains("the sheet's 4,000 cells"), "{err}");
+    let err = empty.check_image(8_000, 8_000).unwrap_err();
+    assert!(
+        err.contains("the page reads images of at most 50,000,000 pixels"),
+        "{err}"
+    );
+}
+
+#[test]
+fn headers_say_what_a_file_is_before_it_is_read() {
+    let (images, labels) = small_idx_pair();
+    assert_eq!(idx::rank(&images), Some(3));
+    assert_eq!(idx::rank(&labels), Some(1));
+    // From a gzipped file's first bytes only, cut off mid-stream.
+    let gzipped = gzip(&idx::write_images(&digits(600), 600, 28, 28));
+    assert!(gzipped.len() > 10_000, "{} bytes", gzipped.len());
+    assert_eq!(idx::rank(&gzipped[..1_000]), Some(3));
+    assert_eq!(idx::rank(&gzip(&labels)), Some(1));
+    assert_eq!(idx::rank(b"not idx"), None);
+    // A PNG's header declares its size; a cut-off or foreign one is refused with the reason.
+    let mut png = vec![137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13];
+    png.extend(b"IHDR");
+    png.extend(1u32.to_be_bytes());
+    png.extend(32_767u32.to_be_bytes());
+    png.extend([8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        latent_lab::data::convert::declared_size(&png),
+        Ok((1, 32_767))
+    );
+    assert!(latent_lab::data::convert::declared_size(&png[..14]).is_err());
+    assert!(
+        latent_lab::data::convert::declared_size(b"these are plain words, not an image")
+            .unwrap_err()
+            .contains("not a PNG, JPEG or WebP")
+    );
 }
 
 #[test]

@@ -24,6 +24,25 @@ pub struct Converted {
     pub transparent: bool,
 }
 
+/// The width and height a PNG, JPEG or WebP file declares, read from its header alone (`bytes`
+/// may be the file's first part), so that an image too large to decode or to convert is refused
+/// before the browser decodes it.
+pub fn declared_size(bytes: &[u8]) -> Result<(usize, usize), String> {
+    match imagesize::blob_size(bytes) {
+        Ok(size) if size.width > 0 && size.height > 0 => Ok((size.width, size.height)),
+        Ok(size) => Err(format!(
+            "its header declares {}×{} pixels",
+            size.width, size.height
+        )),
+        Err(imagesize::ImageError::NotSupported) => {
+            Err("it is not a PNG, JPEG or WebP image (its first bytes are no such header)".into())
+        }
+        Err(_) => {
+            Err("its header is damaged or cut short: it does not say the image's size".into())
+        }
+    }
+}
+
 /// Converts `rgba` (`width × height × 4` bytes, row-major, not premultiplied) to
 /// `SIDE × SIDE` grey levels.
 pub fn convert_rgba(

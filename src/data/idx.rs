@@ -9,7 +9,7 @@
 
 use std::io::Read;
 
-use super::own::MAX_FILE_BYTES;
+use super::bounds::MAX_FILE_BYTES;
 
 /// The element type every IDX file of images and labels people have uses: unsigned bytes.
 const UNSIGNED_BYTE: u8 = 0x08;
@@ -38,6 +38,23 @@ pub struct IdxArray {
 pub fn looks_like_idx(bytes: &[u8]) -> bool {
     bytes.starts_with(&GZIP_MAGIC)
         || (bytes.len() >= 4 && bytes[..2] == [0, 0] && (1..=4).contains(&bytes[3]))
+}
+
+/// The number of dimensions an IDX file (gzipped or not) declares, read from its first bytes
+/// alone (`head` may be the file's first few kilobytes): 3 for images, 1 for labels; `None` for
+/// what does not begin as an IDX file. How two files brought together are told apart, so that a
+/// refusal names the real fault rather than the order they came in.
+pub fn rank(head: &[u8]) -> Option<u8> {
+    let mut first = [0u8; 4];
+    if head.starts_with(&GZIP_MAGIC) {
+        // Only the first four inflated bytes: a cut-off stream still gives them.
+        flate2::read::GzDecoder::new(head)
+            .read_exact(&mut first)
+            .ok()?;
+    } else {
+        first.copy_from_slice(head.get(..4)?);
+    }
+    (first[..2] == [0, 0]).then_some(first[3])
 }
 
 /// Reads an IDX file of unsigned bytes, gzipped or not.

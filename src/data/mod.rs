@@ -33,6 +33,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+pub mod bounds;
 pub mod convert;
 pub mod idx;
 pub mod own;

@@ -5,20 +5,13 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use super::bounds::{
+    MAX_CELL_SIDE, MAX_HELDOUT_PERCENT, MAX_IMAGES, MIN_HELDOUT_PERCENT, MIN_IMAGES,
+    check_conversion, check_count, check_image_pixels, converted_pixels,
+};
 use super::convert::{convert_grey, convert_rgba};
 use super::{SIDE, idx, write_own};
 use crate::progress::thousands;
-
-/// Fewer images than this do not make a training set and a held-out one worth plotting.
-pub const MIN_IMAGES: usize = 16;
-/// The size of MNIST and Fashion-MNIST (train and test together).
-pub const MAX_IMAGES: usize = 70_000;
-/// The largest file the page reads, and the most a gzipped IDX file may inflate to.
-pub const MAX_FILE_BYTES: usize = 100_000_000;
-/// Held-out share of a person's dataset, in percent: the default and the accepted range.
-pub const DEFAULT_HELDOUT_PERCENT: f64 = 10.0;
-pub const MIN_HELDOUT_PERCENT: f64 = 1.0;
-pub const MAX_HELDOUT_PERCENT: f64 = 50.0;
 
 const PIXELS: usize = SIDE * SIDE;
 /// A sprite sheet's cell whose converted pixels all stay at or below this is empty (the unused
@@ -55,6 +48,8 @@ pub struct OwnDataset {
     transparent: usize,
     blank_cells: usize,
     transposed: bool,
+    /// Pixels the conversions so far have read (bounded by `bounds::MAX_CONVERTED_PIXELS`).
+    converted_pixels: u64,
 }
 
 impl OwnDataset {
@@ -68,6 +63,7 @@ impl OwnDataset {
             transparent: 0,
             blank_cells: 0,
             transposed: false,
+            converted_pixels: 0,
         }
     }
 
@@ -77,6 +73,16 @@ impl OwnDataset {
     pub fn from_idx(name: &str, images: &[u8], labels: Option<&[u8]>) -> Result<Self, String> {
         let images = idx::read_images(images)?;
         check_count(images.count)?;
+        let resized = (images.rows, images.cols) != (SIDE, SIDE);
+        if resized {
+            check_conversion(
+                &format!("{} IDX images", thousands(images.count)),
+                images.count,
+                images.cols,
+                images.rows,
+                0,
+            )?;
+        }
         let labels = labels
             .map(|bytes| idx::read_labels(bytes).map_err(|e| format!("the labels file: {e}")))
             .transpose()?;
@@ -95,9 +101,11 @@ impl OwnDataset {
             cols: images.cols,
         });
         let size = images.rows * images.cols;
-        if (images.rows, images.cols) == (SIDE, SIDE) {
+        if !resized {
             dataset.pixels = images.pixels;
         } else {
+            dataset.converted_pixels =
+                converted_pixels(images.cols, images.rows) * images.count as u64;
             dataset.pixels.reserve(images.count * PIXELS);
             for image in images.pixels.chunks_exact(size) {
                 let grey = image.iter().map(|&v| v as f32).collect();
@@ -121,18 +129,25 @@ impl OwnDataset {
         self.labels.is_empty()
     }
 
-    /// Adds a decoded image, `width × height` RGBA. Every image of a set must have the size of
-    /// the first: a set of mixed sizes would be scaled by different amounts, its strokes of
-    /// different widths.
-    pub fn add_image(
-        &mut self,
-        rgba: &[u8],
-        width: usize,
-        height: usize,
-        label: Option<u8>,
-    ) -> Result<(), String> {
+    /// Refuses, before anything of them is decoded, a set of `count` images of `width × height`
+    /// (the size of the first) that the page would not take: too many, or too costly to convert.
+    pub fn plan_images(&self, count: usize, width: usize, height: usize) -> Result<(), String> {
+        check_count(count)?;
+        check_image_pixels(width, height)?;
+        check_conversion(
+            &format!("{} images", thousands(count)),
+            count,
+            width,
+            height,
+            0,
+        )
+    }
+
+    /// Refuses, before it is decoded, an image that [`Self::add_image`] would not take: another
+    /// size than the images before it, one too many, or too costly to decode or convert.
+    pub fn check_image(&self, width: usize, height: usize) -> Result<(), String> {
         match self.origin {
-            None => self.origin = Some(Origin::Images { width, height }),
+            None => {}
             Some(Origin::Images {
                 width: w,
                 height: h,
@@ -149,7 +164,24 @@ impl OwnDataset {
             Some(_) => return Err("images cannot be added to this dataset".into()),
         }
         check_count(self.len() + 1)?;
+        check_image_pixels(width, height)?;
+        check_conversion("an image", 1, width, height, self.converted_pixels)
+    }
+
+    /// Adds a decoded image, `width × height` RGBA. Every image of a set must have the size of
+    /// the first: a set of mixed sizes would be scaled by different amounts, its strokes of
+    /// different widths.
+    pub fn add_image(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        label: Option<u8>,
+    ) -> Result<(), String> {
+        self.check_image(width, height)?;
         let (pixels, converted) = convert_rgba(rgba, width, height)?;
+        self.origin = Some(Origin::Images { width, height });
+        self.converted_pixels += converted_pixels(width, height);
         self.inverted += converted.inverted as usize;
         self.transparent += converted.transparent as usize;
         self.pixels.extend(pixels);
@@ -157,18 +189,24 @@ impl OwnDataset {
         Ok(())
     }
 
-    /// Adds every non-empty cell of a sprite sheet (`width × height` RGBA) cut into cells of
-    /// `cell_width × cell_height`, row by row; returns how many were added.
-    pub fn add_sheet(
-        &mut self,
-        rgba: &[u8],
+    /// Refuses, before it is decoded, a sprite sheet of `width × height` cut into cells of
+    /// `cell_width × cell_height` that [`Self::add_sheet`] would not take: cells that do not
+    /// tile it, too many of them, or too costly to decode or convert.
+    pub fn check_sheet(
+        &self,
         width: usize,
         height: usize,
         cell_width: usize,
         cell_height: usize,
-    ) -> Result<usize, String> {
+    ) -> Result<(), String> {
         if self.origin.is_some() {
             return Err("a sprite sheet makes a dataset of its own".into());
+        }
+        if cell_width.max(cell_height) > MAX_CELL_SIDE {
+            return Err(format!(
+                "cells of {cell_width}×{cell_height}: a cell's side is at most {} pixels",
+                thousands(MAX_CELL_SIDE)
+            ));
         }
         if cell_width == 0 || cell_height == 0 || cell_width > width || cell_height > height {
             return Err(format!(
@@ -181,6 +219,35 @@ impl OwnDataset {
                  cells: check the cell size"
             ));
         }
+        check_image_pixels(width, height)?;
+        let cells = (width / cell_width) * (height / cell_height);
+        if cells > MAX_IMAGES {
+            return Err(format!(
+                "the sheet has {} cells, more than the {} images the page trains on",
+                thousands(cells),
+                thousands(MAX_IMAGES)
+            ));
+        }
+        check_conversion(
+            &format!("the sheet's {} cells", thousands(cells)),
+            cells,
+            cell_width,
+            cell_height,
+            0,
+        )
+    }
+
+    /// Adds every non-empty cell of a sprite sheet (`width × height` RGBA) cut into cells of
+    /// `cell_width × cell_height`, row by row; returns how many were added.
+    pub fn add_sheet(
+        &mut self,
+        rgba: &[u8],
+        width: usize,
+        height: usize,
+        cell_width: usize,
+        cell_height: usize,
+    ) -> Result<usize, String> {
+        self.check_sheet(width, height, cell_width, cell_height)?;
         if rgba.len() != width * height * 4 {
             return Err(format!(
                 "{} bytes of pixels for a {width}×{height} sheet",
@@ -188,7 +255,7 @@ impl OwnDataset {
             ));
         }
         let (columns, rows) = (width / cell_width, height / cell_height);
-        check_count_of_cells(columns * rows)?;
+        self.converted_pixels = converted_pixels(cell_width, cell_height) * (columns * rows) as u64;
         let mut cell = vec![0u8; cell_width * cell_height * 4];
         for row in 0..rows {
             for column in 0..columns {
@@ -375,25 +442,4 @@ impl OwnDataset {
 /// Held-out images for a set of `n`: `percent` % of them rounded, at least one.
 pub fn heldout_count(n: usize, percent: f64) -> usize {
     ((n as f64 * percent / 100.0).round() as usize).clamp(1, n.saturating_sub(1).max(1))
-}
-
-fn check_count(n: usize) -> Result<(), String> {
-    if n > MAX_IMAGES {
-        return Err(format!(
-            "more than {} images, the most the page trains on",
-            thousands(MAX_IMAGES)
-        ));
-    }
-    Ok(())
-}
-
-fn check_count_of_cells(cells: usize) -> Result<(), String> {
-    if cells > MAX_IMAGES {
-        return Err(format!(
-            "the sheet has {} cells, more than the {} images the page trains on",
-            thousands(cells),
-            thousands(MAX_IMAGES)
-        ));
-    }
-    Ok(())
 }

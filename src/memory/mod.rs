@@ -91,9 +91,7 @@ impl TrainerConfig {
         let samples = self.objective.samples as u64;
         let (activations, largest_activation) = Step::of(model).peak(batch, samples);
         let parameter_bytes = model.parameter_count().saturating_mul(F32);
-        let data_bytes = (training_images as u64)
-            .saturating_mul(model.input_size as u64)
-            .saturating_mul(F32);
+        let data_bytes = self.data_bytes(training_images);
         MemoryEstimate {
             total_bytes: activations
                 .saturating_mul(F32)
@@ -105,6 +103,13 @@ impl TrainerConfig {
                 .max(data_bytes)
                 .max(model.largest_parameter_count().saturating_mul(F32)),
         }
+    }
+
+    /// The training images as the trainer keeps them on its device, as f32.
+    fn data_bytes(&self, training_images: usize) -> u64 {
+        (training_images as u64)
+            .saturating_mul(self.model.input_size as u64)
+            .saturating_mul(F32)
     }
 
     /// The estimate, or the reason it does not fit in `budget`, naming the settings that
@@ -136,6 +141,19 @@ impl TrainerConfig {
         };
         if estimate.total_bytes > budget.total_bytes {
             let (needed, limit) = sizes(estimate.total_bytes, budget.total_bytes);
+            // The training images live on the device: when the model alone would fit, they are
+            // what does not, and fewer of them is the first remedy.
+            let data_bytes = self.data_bytes(training_images);
+            if estimate.total_bytes - data_bytes <= budget.total_bytes {
+                return Err(format!(
+                    "{} with {} training images ({:.0} MB on the device) needs about {needed}; \
+                     this page can use about {limit}: train on fewer images, or lower the batch \
+                     size or L",
+                    settings(),
+                    thousands(training_images as u64),
+                    data_bytes as f64 / 1e6
+                ));
+            }
             return Err(format!(
                 "{} needs about {needed}; this page can use about {limit}: lower the batch size \
                  or L",

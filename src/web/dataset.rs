@@ -1,13 +1,15 @@
 //! A person's own data on its way to a dataset file: [`DatasetBuilder`] collects images from IDX
-//! files, decoded image files, a sprite sheet or the drawing pad on the page's main thread, and
-//! [`idx_images_file`] / [`idx_labels_file`] write a drawn set back out as IDX.
+//! files, decoded image files, a sprite sheet or the drawing pad in the page's dataset worker,
+//! checking each image's cost from its header before the browser decodes it
+//! ([`image_size`], [`DatasetBuilder::check_image`]); [`idx_images_file`] /
+//! [`idx_labels_file`] write a drawn set back out as IDX.
 
 #[cfg(target_family = "wasm")]
 use wasm_bindgen::prelude::*;
 
 use super::WebError;
-use crate::data::idx;
 use crate::data::own::OwnDataset;
+use crate::data::{convert, idx};
 
 #[cfg_attr(target_family = "wasm", wasm_bindgen)]
 pub struct DatasetBuilder {
@@ -52,6 +54,20 @@ impl DatasetBuilder {
         })
     }
 
+    /// Refuses, before any of them is decoded, `count` images of `width × height` (the first's
+    /// size) that would be too many or too costly to convert.
+    #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = planImages))]
+    pub fn plan_images(&self, count: usize, width: usize, height: usize) -> Result<(), WebError> {
+        Ok(self.dataset.plan_images(count, width, height)?)
+    }
+
+    /// Refuses, before it is decoded, an image of `width × height` that `addImage` would not
+    /// take (another size, one too many, too costly to decode or convert).
+    #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = checkImage))]
+    pub fn check_image(&self, width: usize, height: usize) -> Result<(), WebError> {
+        Ok(self.dataset.check_image(width, height)?)
+    }
+
     /// Adds a decoded image: `rgba` as `ImageData.data` holds it.
     #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = addImage))]
     pub fn add_image(
@@ -64,6 +80,20 @@ impl DatasetBuilder {
         Ok(self
             .dataset
             .add_image(rgba, width, height, label(label_value)?)?)
+    }
+
+    /// Refuses, before it is decoded, a sprite sheet that `addSheet` would not take.
+    #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = checkSheet))]
+    pub fn check_sheet(
+        &self,
+        width: usize,
+        height: usize,
+        cell_width: usize,
+        cell_height: usize,
+    ) -> Result<(), WebError> {
+        Ok(self
+            .dataset
+            .check_sheet(width, height, cell_width, cell_height)?)
     }
 
     /// Adds the non-empty cells of a sprite sheet; returns the number of images.
@@ -132,6 +162,24 @@ pub fn idx_images_file(pixels: &[u8]) -> Result<Vec<u8>, WebError> {
 #[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = idxLabelsFile))]
 pub fn idx_labels_file(labels: &[u8]) -> Vec<u8> {
     idx::write_labels(labels)
+}
+
+/// `[width, height]` as a PNG, JPEG or WebP file's header declares them (`head`: its first
+/// bytes, or all of it), or the reason it says none.
+#[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = imageSize))]
+pub fn image_size(head: &[u8]) -> Result<Vec<u32>, WebError> {
+    let (width, height) = convert::declared_size(head)?;
+    let side = |n: usize| {
+        u32::try_from(n).map_err(|_| WebError::from("an image of over 4 billion pixels a side"))
+    };
+    Ok(vec![side(width)?, side(height)?])
+}
+
+/// The dimensions an IDX file declares (3: images, 1: labels), from its first bytes, gzipped or
+/// not; none when it does not begin as one.
+#[cfg_attr(target_family = "wasm", wasm_bindgen(js_name = idxRank))]
+pub fn idx_rank(head: &[u8]) -> Option<u8> {
+    idx::rank(head)
 }
 
 /// Whether a file's first bytes are an IDX file's or a gzip stream's: how a dropped file is told

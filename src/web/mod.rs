@@ -24,7 +24,9 @@ mod page;
 mod trainer;
 mod viewer;
 
-pub use dataset::{DatasetBuilder, idx_images_file, idx_labels_file, looks_like_idx};
+pub use dataset::{
+    DatasetBuilder, idx_images_file, idx_labels_file, idx_rank, image_size, looks_like_idx,
+};
 pub use options::{TrainerOptions, TrainingSettings};
 pub use page::{
     DatasetSummary, check_training_settings, check_training_settings_for_js, dataset_summary,

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { digitOnPaper, gzip, idxImages, idxLabels, inverted, png, rotated, shippedDigits, spriteSheet } from './datasets.mjs';
+import { digitOnPaper, gzip, idx, idxImages, idxLabels, inverted, png, rotated, shippedDigits, spriteSheet } from './datasets.mjs';
 import { canvasPixels, on, screenshots, usePage, waitForState } from './harness.mjs';
 
 const TIMEOUT = 240_000;
@@ -205,7 +205,14 @@ describe('your own data', { timeout: 1_800_000 }, () => {
       [[file('few-idx3-ubyte', idxImages(pixels.subarray(0, 15 * 784)))], /15 images; a dataset needs at least 16/],
       [[file('a-idx3-ubyte', images), file('b-idx1-ubyte', idxLabels(labels.subarray(0, 99)))], /99 labels for 100 images/],
       [[...Array.from({ length: 16 }, (_, i) => paper(i, 2)), paper(16, 3)], /16\.png: it is 84×84, but the images before it are 56×56/],
-      [[...Array.from({ length: 16 }, (_, i) => paper(i, 2)), file('broken.png', png(new Uint8Array(784), 28, 28).subarray(0, 60))], /broken\.png could not be decoded as an image/],
+      [[...Array.from({ length: 16 }, (_, i) => paper(i, 2)), file('broken.png', png(new Uint8Array(56 * 56), 56, 56).subarray(0, 60))], /broken\.png could not be decoded as an image/],
+      // Small files whose conversion would take minutes (each image padded to a square of its
+      // longer side): refused from their headers, before any pixel is decoded or converted.
+      [[file('tall-idx3-ubyte.gz', gzip(idx(new Uint8Array(16 * 100_000), [16, 100_000, 1])))], /tall-idx3-ubyte\.gz: 16 IDX images of 1×100,000, each padded to a square of 100,000×100,000: 160,000,000,000 pixels to convert to 28×28; the page converts at most 250,000,000 for a dataset/],
+      [Array.from({ length: 16 }, (_, i) => file(`tall-${i}.png`, png(new Uint8Array(32_767), 1, 32_767))), /tall-0\.png: 16 images of 1×32,767, each padded to a square of 32,767×32,767: .* the page converts at most 250,000,000/],
+      // An IDX pair told apart by its headers, whatever the order: the count is the reason.
+      [[file('many-labels-idx1-ubyte', idxLabels(new Uint8Array(70_001))), file('many-images-idx3-ubyte', idx(new Uint8Array(70_001), [70_001, 1, 1]))], /^many-images-idx3-ubyte with many-labels-idx1-ubyte: 70,001 images; the page trains on at most 70,000\. Nothing was changed\.$/],
+      [[file('a-idx3-ubyte', images), file('b-idx3-ubyte', images)], /a-idx3-ubyte is an IDX images file and b-idx3-ubyte is an IDX images file: bring one images file/],
       [[paper(0, 2)], /One image, 0\.png: a dataset needs at least 16\. If it is a sprite sheet, enter its cell size/],
     ];
     const before = { data: await page.textContent('#data-now'), dataset: await dataset(), plot: JSON.stringify(await lab.history()), digit: (await lab.decoded()).join(), step: await lab.step() };
@@ -255,6 +262,60 @@ describe('your own data', { timeout: 1_800_000 }, () => {
     assert.ok(await page.isDisabled('#data-mnist'));
     await page.setInputFiles('#import', { name: 'drawn.bpk', mimeType: 'application/octet-stream', buffer: weights });
     assert.match(await lab.alert(), /This model was trained on “my-drawings-images-idx3-ubyte” \(16 images\), not on the data the page trains on now \(“MNIST digits”\)/);
+    assert.deepEqual(problems, []);
+  });
+
+  test('while a dataset is being read, every other change of data is refused, and Cancel changes nothing', async () => {
+    // The dataset worker's request is held back, so the read stays under way for as long as the
+    // test needs (a folder of 70,000 images takes minutes in a person's tab).
+    await page.evaluate(() => {
+      const post = Worker.prototype.postMessage;
+      window.heldReads = [];
+      Worker.prototype.postMessage = function (message, transfer) {
+        if (message && typeof message === 'object' && 'split' in message && 'count' in message) {
+          window.heldReads.push(() => post.call(this, message, transfer));
+          return undefined;
+        }
+        return post.call(this, message, transfer);
+      };
+    });
+    const { pixels, labels } = shippedDigits(100, 6000);
+    const pair = [file('busy-images-idx3-ubyte', idxImages(pixels)), file('busy-labels-idx1-ubyte', idxLabels(labels))];
+    const before = { data: await page.textContent('#data-now'), dataset: await dataset(), step: await lab.step() };
+    assert.ok(await page.isHidden('#data-reading'));
+    await page.setInputFiles('#data-files', pair);
+    await page.waitForFunction(() => window.heldReads.length === 1);
+    assert.ok(await page.isVisible('#data-cancel'));
+    const refusal = /^A dataset is still being read; wait for it, or press Cancel beside its progress\. Nothing was changed\.$/;
+    // Back to MNIST (enabled: the page trains on the dropped pair's data), the drawn set, a
+    // second set of files and a drop: each refused in the same words, and nothing changes.
+    await page.evaluate(() => (document.getElementById('data-mnist').disabled = false));
+    await page.click('#data-mnist');
+    assert.match(await lab.alert(), refusal, 'Back to MNIST');
+    await page.click('#train-drawn');
+    assert.match(await lab.alert(), refusal, 'the drawn set');
+    await page.setInputFiles('#data-files', pair);
+    assert.match(await lab.alert(), refusal, 'more files');
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(8)], 'x-idx3-ubyte'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    assert.match(await lab.alert(), refusal, 'a drop');
+    assert.equal(await page.evaluate(() => window.heldReads.length), 1);
+    // Cancel: the read ends, and the page trains on what it trained on.
+    await page.click('#data-cancel');
+    assert.match(await page.textContent('#status'), /Reading the dataset was cancelled; the model trains on as before\./);
+    assert.ok(await page.isHidden('#data-reading'));
+    await page.evaluate(() => window.heldReads[0]());
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await page.textContent('#data-now'), before.data);
+    assert.equal(await dataset(), before.dataset);
+    assert.equal(await lab.step(), before.step);
+    // Once no read is under way, the next change goes through.
+    await page.evaluate(() => (window.heldReads = { push: (send) => send() }));
+    await bring(pair, 'busy-images-idx3-ubyte');
+    assert.ok(await page.isHidden('#data-reading'));
     assert.deepEqual(problems, []);
   });
 

@@ -251,3 +251,17 @@ export function on(page, timeout = 240_000) {
     importFile: (buffer, name = 'model.bpk') => page.setInputFiles('#import', { name, mimeType: 'application/octet-stream', buffer }),
   };
 }
+
+/**
+ * A new tab in `context` (tabs of one browser share their storage and Web Locks), as a person
+ * opens one: dialogs accepted, page and console errors added to `problems`, ready to train.
+ */
+export async function openTab(context, url, problems, timeout = 240_000) {
+  const page = await context.newPage();
+  page.on('dialog', (d) => d.accept());
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  await page.goto(url);
+  await waitForState(page, 'ready', timeout);
+  return page;
+}

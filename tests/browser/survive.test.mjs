@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { canvasPixels, inkedPixels, launch, metadataOf, on as pageHelpers, screenshots, serve, trainingWorker, usePage, waitForState, withMetadata } from './harness.mjs';
+import { canvasPixels, inkedPixels, launch, metadataOf, openTab as openTabIn, on as pageHelpers, screenshots, serve, trainingWorker, usePage, waitForState, withMetadata } from './harness.mjs';
 
 const TIMEOUT = 240_000;
 
@@ -100,12 +100,7 @@ describe('two tabs, one browser: each keeps its own autosave', { timeout: 6 * TI
 
   /** A new tab in the same browser context, as a person opens one. */
   async function openTab() {
-    const page = await context.newPage();
-    page.on('dialog', (d) => d.accept());
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
-    await page.goto(server.url);
-    await waitForState(page, 'ready', TIMEOUT);
+    const page = await openTabIn(context, server.url, problems, TIMEOUT);
     tabs.push(page);
     return page;
   }

@@ -4,7 +4,8 @@
 // file.test.mjs.)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launch, on, root, serve, usePage, waitForState } from './harness.mjs';
+import { idxImages, idxLabels, shippedDigits } from './datasets.mjs';
+import { launch, on, root, serve, trainingWorker, usePage, waitForState } from './harness.mjs';
 
 const TIMEOUT = 240_000;
 
@@ -67,6 +68,49 @@ describe('served cross-origin isolated, the CPU path trains on threads', { timeo
     await waitForState(page, 'ready');
     assert.deepEqual((await lab.exportFile()).bytes, before.bytes);
     assert.deepEqual(await lab.decoded(), decoded);
+    assert.deepEqual(problems, []);
+  });
+
+  test('an import, a learning rate and data sent while the worker is handed over all reach the new one, in order', { timeout: TIMEOUT }, async () => {
+    await waitForState(page, 'ready');
+    const { bytes: imported } = await lab.exportFile();
+    const importedStep = await lab.step();
+    await page.click('#train');
+    await stepsBeyond(importedStep + 5);
+    await page.click('#pause');
+    await waitForState(page, 'paused');
+    // The old worker holds its weights back until released: the handover window stays open.
+    await (await trainingWorker(page)).evaluate(() => (self.latentLabFaults.next = 'hold-export'));
+    await lab.setValue('threads', '1');
+    await lab.importFile(imported, 'handed.bpk');
+    // The file is read before it is sent (a few milliseconds): the learning rate must come
+    // after it, since an imported file brings its own.
+    await page.waitForTimeout(500);
+    await lab.setValue('learning-rate', '0.002');
+    const { pixels, labels } = shippedDigits(200, 7000);
+    await page.evaluate(([images, labels]) => {
+      // The read's progress shows, then hides once the dataset is sent to the trainer.
+      window.readingToggles = 0;
+      new MutationObserver(() => window.readingToggles++).observe(document.getElementById('data-reading'), { attributes: true, attributeFilter: ['hidden'] });
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([Uint8Array.from(images)], 'handover-images-idx3-ubyte'));
+      transfer.items.add(new File([Uint8Array.from(labels)], 'handover-labels-idx1-ubyte'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, [[...idxImages(pixels)], [...idxLabels(labels)]]);
+    // Read in the dataset worker, then sent: the handover still waits on the old worker.
+    await page.waitForFunction(() => window.readingToggles >= 2 && document.getElementById('data-reading').hidden);
+    await (await trainingWorker(page)).evaluate(() => self.latentLabFaults.release());
+    await page.waitForFunction(() => document.body.dataset.dataset === 'handover-images-idx3-ubyte', null, { timeout: TIMEOUT });
+    await page.waitForFunction(() => /, 1 thread\./.test(document.getElementById('status').textContent) && document.body.dataset.state === 'ready', null, { timeout: TIMEOUT });
+    assert.equal(await lab.step(), importedStep, 'the imported model, not the one trained after its export');
+    assert.equal(await page.inputValue('#learning-rate'), '0.002');
+    // The settings the worker's model last reported: the learning rate reached the trainer.
+    const settings = JSON.parse(await page.evaluate(() => document.body.dataset.model));
+    assert.equal(settings.optimizer.learningRate, 0.002);
+    assert.match(await page.textContent('#data-now'), /handover-images-idx3-ubyte: 180 training and 20 held-out images/);
+    assert.ok(await page.isHidden('#alert'), await page.textContent('#alert span'));
+    await lab.setValue('threads', '2');
+    await page.waitForFunction(() => /, 2 threads\./.test(document.getElementById('status').textContent) && document.body.dataset.state === 'ready', null, { timeout: TIMEOUT });
     assert.deepEqual(problems, []);
   });
 

@@ -1,13 +1,16 @@
 // The training data panel: which data the model trains on (the shipped MNIST digits, or a
 // dataset the person brought or drew), the files and folders they bring, the held-out share and
-// the seed that fixes the split, and the way back to MNIST. A dataset is made whole (read,
-// converted, split) before the page is asked to use it, so a refused file changes nothing.
+// the seed that fixes the split, and the way back to MNIST. Every change of data goes through
+// `change` here, under one rule: while a dataset is being read, any other change is refused with
+// a message. A dataset is made whole (read, converted, split, in the dataset worker) before the
+// page is asked to use it, so a refused or cancelled read changes nothing.
 
 import { datasetSummary } from '../../pkg/latent_lab.js';
-import { DatasetRefused, droppedFiles, pickedFiles, readDataset } from './dataset-files.js';
+import { droppedFiles, pickedFiles } from './brought-files.js';
+import { finishDataset } from './dataset-files.js';
+import { DatasetRefused, nothingChanged } from './dataset-rules.js';
 import { $ } from './dom.js';
-
-const count = (n) => n.toLocaleString('en');
+import { megabytes, thousands } from './quantities.js';
 
 /**
  * The data a model trains on, as the page holds it.
@@ -33,22 +36,30 @@ export const shippedDataset = (bytes) => datasetOf(bytes, {
 /** One line on the data: its name, its split and its labels. */
 export function describeDataset({ summary, split, builtIn }) {
   const how = split ? ` (${split.percent} %, split by seed ${split.seed})` : builtIn ? ' (a fixed split)' : '';
-  return `${summary.name}: ${count(summary.trainingImages)} training and ${count(summary.heldoutImages)} held-out images${how}, ${summary.labelled ? 'labelled' : 'no labels'}.`;
+  return `${summary.name}: ${thousands(summary.trainingImages)} training and ${thousands(summary.heldoutImages)} held-out images${how}, ${summary.labelled ? 'labelled' : 'no labels'}.`;
 }
 
 export class DataPanel {
   /**
-   * @param {{use: (dataset: Dataset) => void, backToMnist: () => void,
+   * @param {{use: (dataset: Dataset) => void, shipped: () => Promise<Dataset>,
    *          error: (message: string) => void, status: (message: string) => void}} actions
-   * @param {object} limits settingLimits(): the dataset's image count, file size and held-out share
+   *   `shipped` gives the MNIST digits
+   * @param {object} limits settingLimits(): the dataset's image count, file size, held-out share,
+   *   seed and sheet cell
+   * @param {import('./dataset-reader.js').DatasetReader} reader
    */
-  constructor(actions, limits) {
+  constructor(actions, limits, reader) {
     this.actions = actions;
     this.limits = limits;
+    this.reader = reader;
     this.percent = $('heldout-percent');
     this.seed = $('split-seed');
     Object.assign(this.percent, { min: limits.heldoutPercent.min, max: limits.heldoutPercent.max });
+    Object.assign(this.seed, { min: limits.splitSeed.min, max: limits.splitSeed.max });
+    for (const id of ['cell-width', 'cell-height']) Object.assign($(id), { min: limits.cellSide.min, max: limits.cellSide.max });
     this.seed.value = String(crypto.getRandomValues(new Uint32Array(1))[0]);
+    const { datasetImages, datasetFileBytes } = limits;
+    $('data-bounds').textContent = `From ${thousands(datasetImages.min)} to ${thousands(datasetImages.max)} images, files of at most ${megabytes(datasetFileBytes.max)}.`;
     const files = $('data-files');
     const folder = $('data-folder');
     $('data-files-button').addEventListener('click', () => files.click());
@@ -60,8 +71,10 @@ export class DataPanel {
         if (brought.length) this.bring(() => brought);
       });
     }
-    $('data-mnist').addEventListener('click', () => this.actions.backToMnist());
-    this.busy = false;
+    $('data-mnist').addEventListener('click', () => this.backToMnist());
+    $('data-cancel').addEventListener('click', () => this.reader.cancel());
+    /** How far the read under way got, for the refusal of another change. */
+    this.reading = null;
   }
 
   /** Shows the data the model trains on now. */
@@ -77,49 +90,78 @@ export class DataPanel {
   }
 
   /**
-   * Reads the files `list()` gives into a dataset and asks the page to train on it; anything
-   * refused is said, and nothing changes.
+   * Reads the files `list()` gives into a dataset, in the dataset worker, and asks the page to
+   * train on it; anything refused is said, and nothing changes.
    */
-  async bring(list) {
-    if (this.busy) {
-      this.actions.error('A dataset is still being read; wait for it before bringing another.');
-      return;
-    }
-    this.busy = true;
-    let read;
-    try {
-      const split = this.split();
-      const cell = this.cell();
-      this.actions.status('Reading the dataset…');
-      read = await readDataset(await list(), { limits: this.limits, cell, progress: this.actions.status });
-      if ($('transpose').checked) read.builder.transpose();
-      this.finish(read.builder, read.name, { split, ignored: read.ignored, folders: read.folders });
-    } catch (e) {
-      this.actions.error(e instanceof DatasetRefused ? e.message : `The dataset could not be read: ${e.message}. Nothing was changed.`);
-    } finally {
-      read?.builder.free();
-      this.busy = false;
-    }
+  bring(list) {
+    return this.change(async () => {
+      const request = { split: this.split(), cell: this.cell(), transpose: $('transpose').checked };
+      this.showReading(0, 0);
+      try {
+        const files = await list();
+        const dataset = await this.reader.read({ ...request, files }, (done, total) => this.showReading(done, total));
+        if (!dataset) {
+          this.actions.status('Reading the dataset was cancelled; the model trains on as before.');
+          return null;
+        }
+        return dataset;
+      } finally {
+        this.showReading(null);
+      }
+    });
+  }
+
+  /** The shipped digits again. */
+  backToMnist() {
+    return this.change(async () => {
+      try {
+        return await this.actions.shipped();
+      } catch (e) {
+        throw new DatasetRefused(`The MNIST digits could not be loaded (${e.message}); the model trains on as it was.`);
+      }
+    });
   }
 
   /**
-   * Splits a builder's images and asks the page to train on them.
+   * A builder's images (the drawn set), split as entered, to train on.
    * @param {import('../../pkg/latent_lab.js').DatasetBuilder} builder
-   * @param {{split?: {percent: number, seed: number}, ignored?: number, folders?: string[] | null}} [read]
-   *   the split (else the one entered), the files that were not images, and the folders whose
-   *   order gave the labels
    */
-  finish(builder, name, { split = this.split(), ignored = 0, folders = null } = {}) {
-    let bytes;
-    try {
-      bytes = builder.finish(split.percent, split.seed);
-    } catch (e) {
-      throw new DatasetRefused(`${name}: ${e.message}. Nothing was changed.`);
+  useBuilt(builder, name) {
+    return this.change(async () => finishDataset(builder, name, this.split()));
+  }
+
+  /**
+   * The one way the data changes: `make` gives the next dataset (null: none after all), unless a
+   * dataset is still being read, when the change is refused and said.
+   * @param {() => Promise<Dataset | null>} make
+   */
+  async change(make) {
+    if (this.reading) {
+      const { done, total } = this.reading;
+      const far = total ? ` (${thousands(done)} of ${thousands(total)} images)` : '';
+      this.actions.error(nothingChanged(`A dataset is still being read${far}; wait for it, or press Cancel beside its progress.`));
+      return;
     }
-    const labels = folders ? ` Labels from the folders: ${folders.map((f, i) => `${f.split('/').at(-1)} = ${i}`).slice(0, 12).join(', ')}${folders.length > 12 ? ', …' : ''}.` : '';
-    const skipped = ignored ? ` ${count(ignored)} files that are not images were left out.` : '';
-    const description = `Converted: ${builder.description()}. Binarised or not as the data setting says, at training time.${labels}${skipped}`;
-    this.actions.use(datasetOf(bytes, { description, split }));
+    this.reading = { done: 0, total: 0 };
+    try {
+      const dataset = await make();
+      if (dataset) this.actions.use(dataset);
+    } catch (e) {
+      this.actions.error(e instanceof DatasetRefused ? e.message : nothingChanged(`The dataset could not be read: ${e.message}.`));
+    } finally {
+      this.reading = null;
+    }
+  }
+
+  /** The progress of a read (null: none under way). */
+  showReading(done, total) {
+    $('data-reading').hidden = done === null;
+    if (done === null) return;
+    this.reading = { done, total };
+    const bar = $('data-progress');
+    if (total) Object.assign(bar, { max: total, value: done });
+    else bar.removeAttribute('value');
+    $('data-reading-note').textContent = total ? `Decoding images: ${thousands(done)} of ${thousands(total)}…` : 'Reading the dataset…';
   }
 
   /** The held-out share and seed entered, checked. */
@@ -127,11 +169,12 @@ export class DataPanel {
     const { min, max } = this.limits.heldoutPercent;
     const percent = Number(this.percent.value);
     if (this.percent.value.trim() === '' || !(percent >= min && percent <= max)) {
-      throw new DatasetRefused(`The held-out share must be a number from ${min} to ${max} % (got “${this.percent.value}”). Nothing was changed.`);
+      throw new DatasetRefused(nothingChanged(`The held-out share must be a number from ${min} to ${max} % (got “${this.percent.value}”).`));
     }
+    const seeds = this.limits.splitSeed;
     const seed = Number(this.seed.value);
-    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-      throw new DatasetRefused(`The split seed must be a whole number from 0 to 4294967295 (got “${this.seed.value}”). Nothing was changed.`);
+    if (this.seed.value.trim() === '' || !Number.isInteger(seed) || seed < seeds.min || seed > seeds.max) {
+      throw new DatasetRefused(nothingChanged(`The split seed must be a whole number from ${seeds.min} to ${seeds.max} (got “${this.seed.value}”).`));
     }
     return { percent, seed };
   }
@@ -140,10 +183,11 @@ export class DataPanel {
   cell() {
     const [w, h] = ['cell-width', 'cell-height'].map((id) => $(id).value.trim());
     if (!w && !h) return null;
+    const { min, max } = this.limits.cellSide;
     const width = Number(w);
     const height = Number(h);
-    if (![width, height].every((v) => Number.isInteger(v) && v >= 1 && v <= 4096)) {
-      throw new DatasetRefused(`A sprite sheet's cell is a width and a height in whole pixels from 1 to 4096 (got “${w}” × “${h}”). Nothing was changed.`);
+    if (![width, height].every((v) => Number.isInteger(v) && v >= min && v <= max)) {
+      throw new DatasetRefused(nothingChanged(`A sprite sheet's cell is a width and a height in whole pixels from ${min} to ${max} (got “${w}” × “${h}”).`));
     }
     return { width, height };
   }

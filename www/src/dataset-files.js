@@ -1,30 +1,19 @@
-// A person's files made into a dataset, in this tab and nowhere else: IDX files (gzipped or not)
-// are read by the wasm; images (PNG, JPEG, WebP) are decoded by the browser's own decoders
-// (createImageBitmap, then an OffscreenCanvas for their RGBA pixels) and converted by the wasm
-// (src/data/convert.rs says how). Every limit is checked before the work it guards: a file's
-// size before it is read, a folder's count before anything is decoded.
+// A person's files made into a dataset, in the dataset worker (dataset-worker.js), so the page
+// never waits on them: IDX files (gzipped or not) are read by the wasm; images (PNG, JPEG, WebP)
+// are decoded by the browser's own decoders (createImageBitmap, then an OffscreenCanvas for their
+// RGBA pixels) and converted by the wasm (src/data/convert.rs says how). Every limit is checked
+// before the work it guards (src/data/bounds.rs): a file's size before it is read, a folder's
+// count before anything is decoded, and an image's pixels and its conversion's cost, read from
+// its header, before the browser decodes it.
 
-import { DatasetBuilder, looksLikeIdx } from '../../pkg/latent_lab.js';
+import { DatasetBuilder, datasetSummary, idxRank, imageSize, settingLimits } from '../../pkg/latent_lab.js';
+import { DatasetRefused, isImage, nothingChanged } from './dataset-rules.js';
+import { megabytes, thousands } from './quantities.js';
 
-const IMAGE_TYPES = /\.(png|jpe?g|webp)$/i;
 /** Images decoded at once: enough to keep the decoders busy without holding a folder in memory. */
 const DECODING_AT_ONCE = 16;
-
-const count = (n) => n.toLocaleString('en');
-const megabytes = (bytes) => `${Math.round(bytes / 1e6).toLocaleString('en')} MB`;
-
-/** A refusal to show as it is: the message says what was wrong and what the limit is. */
-export class DatasetRefused extends Error {}
-
-/**
- * Whether a file is an IDX file (or gzipped), from its first bytes.
- * @param {File} file
- */
-export async function isIdx(file) {
-  return looksLikeIdx(new Uint8Array(await file.slice(0, 4).arrayBuffer()));
-}
-
-export const isImage = (file) => IMAGE_TYPES.test(file.name) || /^image\/(png|jpeg|webp)$/.test(file.type);
+/** Enough of a file to hold its header: an IDX header, or a JPEG's size after its EXIF block. */
+const HEAD_BYTES = 256 * 1024;
 
 /**
  * The files of a drop or a folder picker, with the folder each came from (for labels).
@@ -34,61 +23,69 @@ export const isImage = (file) => IMAGE_TYPES.test(file.name) || /^image\/(png|jp
 /**
  * Reads `files` into a dataset builder.
  * @param {BroughtFile[]} files
- * @param {{limits: object, cell: {width: number, height: number} | null,
- *          progress: (message: string) => void}} options the page's limits (settingLimits()),
- *   a sprite sheet's cell size when one was entered, and where to say how far decoding got
+ * @param {{cell: {width: number, height: number} | null,
+ *          progress: (done: number, total: number) => void}} options a sprite sheet's cell size
+ *   when one was entered, and where to say how far decoding got
  * @returns {Promise<{builder: DatasetBuilder, name: string, ignored?: number, folders?: string[] | null}>}
  *   the images, the dataset's name, how many files were not images, and the folders whose
  *   order gave the labels (null: no labels from folders)
  */
-export async function readDataset(files, { limits, cell, progress }) {
+export async function readDataset(files, { cell, progress }) {
+  const limits = settingLimits();
   const maxBytes = limits.datasetFileBytes.max;
   const maxImages = limits.datasetImages.max;
-  if (!files.length) throw new DatasetRefused('No files were given.');
+  if (!files.length) throw new DatasetRefused(nothingChanged('No files were given.'));
   const images = files.filter(({ file }) => isImage(file));
-  // The first read of a picked file's size asks the file system (about 0.2 ms a file in
-  // Chromium: 1.1 s for a folder of 6,000, all in one task), so images are checked a batch at a
-  // time as they are decoded, and only the other files here.
   const others = files.filter(({ file }) => !isImage(file));
   for (const { file } of others) checkSize(file, maxBytes);
-  const idx = [];
-  for (const brought of others) if (await isIdx(brought.file)) idx.push(brought);
+  const heads = await Promise.all(others.map(({ file }) => head(file)));
+  const idx = others.map((brought, i) => ({ ...brought, rank: idxRank(heads[i]) })).filter((b) => b.rank !== undefined);
   const ignored = files.length - idx.length - images.length;
-  if (idx.length && images.length) throw new DatasetRefused('Bring either IDX files or images, not both at once. Nothing was changed.');
-  if (idx.length) return readIdx(idx.map((b) => b.file));
-  if (!images.length) throw new DatasetRefused(`None of the ${count(files.length)} files is an IDX file or a PNG, JPEG or WebP image. Nothing was changed.`);
-  if (images.length > maxImages) throw new DatasetRefused(`${count(images.length)} images; the page trains on at most ${count(maxImages)}. Nothing was changed.`);
-  if (images.length === 1 && !cell) throw new DatasetRefused(`One image, ${images[0].file.name}: a dataset needs at least ${count(limits.datasetImages.min)}. If it is a sprite sheet, enter its cell size and bring it again. Nothing was changed.`);
-  const name = folderName(images) ?? (images.length === 1 ? stem(images[0].file.name) : `${count(images.length)} images`);
+  if (idx.length && images.length) throw new DatasetRefused(nothingChanged('Bring either IDX files or images, not both at once.'));
+  if (idx.length) return readIdx(idx);
+  if (!images.length) throw new DatasetRefused(nothingChanged(`None of the ${thousands(files.length)} files is an IDX file or a PNG, JPEG or WebP image.`));
+  if (images.length > maxImages) throw new DatasetRefused(nothingChanged(`${thousands(images.length)} images; the page trains on at most ${thousands(maxImages)}.`));
+  if (images.length === 1 && !cell) {
+    throw new DatasetRefused(nothingChanged(`One image, ${images[0].file.name}: a dataset needs at least ${thousands(limits.datasetImages.min)}. If it is a sprite sheet, enter its cell size and bring it again.`));
+  }
+  const name = folderName(images) ?? (images.length === 1 ? stem(images[0].file.name) : `${thousands(images.length)} images`);
   if (images.length === 1 && cell) return { builder: await readSheet(images[0].file, stem(images[0].file.name), cell, maxBytes), name, ignored, folders: null };
   return { ...(await readImages(images, folderName(images) ?? 'images', limits, progress)), name, ignored };
 }
 
+/** The first bytes of a file: enough for any header the page reads. */
+async function head(file) {
+  return new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
+}
+
+const RANKS = { 3: 'an IDX images file', 1: 'an IDX labels file' };
+
 /**
- * An images file and at most one labels file, told apart by their dimensions (the wasm says
- * which is which when it refuses one).
- * @param {File[]} files
+ * An images file and at most one labels file, told apart by the dimensions their headers
+ * declare, so that a refusal gives the fault itself, whichever order they came in.
+ * @param {(BroughtFile & {rank: number})[]} files
  */
 async function readIdx(files) {
-  if (files.length > 2) throw new DatasetRefused(`${count(files.length)} IDX files: bring one images file, and its labels file if you have it. Nothing was changed.`);
-  const bytes = await Promise.all(files.map(async (f) => new Uint8Array(await f.arrayBuffer())));
-  const attempt = (images, labels) => DatasetBuilder.fromIdx(stem(files[images].name), bytes[images], labels === undefined ? undefined : bytes[labels]);
-  if (files.length === 1) return { builder: named(files[0], () => attempt(0)), name: stem(files[0].name) };
-  // Whichever order the person picked them in: the first reading that works.
+  const names = files.map((b) => b.file.name);
+  if (files.length > 2) throw new DatasetRefused(nothingChanged(`${thousands(files.length)} IDX files: bring one images file, and its labels file if you have it.`));
+  const images = files.find((b) => b.rank === 3) ?? (files.length === 1 ? files[0] : undefined);
+  const labels = files.find((b) => b !== images);
+  if (!images || (labels && labels.rank !== 1)) {
+    const what = files.map((b) => `${b.file.name} is ${RANKS[b.rank] ?? `an IDX file of ${b.rank} dimensions`}`).join(' and ');
+    throw new DatasetRefused(nothingChanged(`${what}: bring one images file (three dimensions: count, rows, columns), and its labels file (one dimension) if you have it.`));
+  }
+  const [imageBytes, labelBytes] = await Promise.all([images, labels].map(async (b) => b && new Uint8Array(await b.file.arrayBuffer())));
+  const what = labels ? `${names[files.indexOf(images)]} with ${labels.file.name}` : images.file.name;
   try {
-    return { builder: attempt(0, 1), name: stem(files[0].name) };
-  } catch (first) {
-    try {
-      return { builder: attempt(1, 0), name: stem(files[1].name) };
-    } catch {
-      throw new DatasetRefused(`${files[0].name} and ${files[1].name} are not an IDX images file and its labels: ${first.message}. Nothing was changed.`);
-    }
+    return { builder: DatasetBuilder.fromIdx(stem(images.file.name), imageBytes, labelBytes), name: stem(images.file.name) };
+  } catch (e) {
+    throw new DatasetRefused(nothingChanged(`${what}: ${e.message}.`));
   }
 }
 
 /** Refuses a file over the page's limit, before it is read. */
 function checkSize(file, maxBytes) {
-  if (file.size > maxBytes) throw new DatasetRefused(`${file.name} is ${megabytes(file.size)}; the page reads files of at most ${megabytes(maxBytes)}. Nothing was changed.`);
+  if (file.size > maxBytes) throw new DatasetRefused(nothingChanged(`${file.name} is ${megabytes(file.size)}; the page reads files of at most ${megabytes(maxBytes)}.`));
 }
 
 /** Runs a wasm call on `file`, naming the file in its refusal. */
@@ -96,8 +93,26 @@ function named(file, call) {
   try {
     return call();
   } catch (e) {
-    throw new DatasetRefused(`${file.name}: ${e.message}. Nothing was changed.`);
+    throw new DatasetRefused(nothingChanged(`${file.name}: ${e.message}.`));
   }
+}
+
+/**
+ * The width and height an image's header declares: read before anything is decoded, so that an
+ * image too large to decode or convert is refused first.
+ * @returns {Promise<{width: number, height: number}>}
+ */
+async function declaredSize(file) {
+  let size;
+  try {
+    size = imageSize(await head(file));
+  } catch (first) {
+    // A header past the first bytes (a JPEG with a long EXIF block): the whole file.
+    if (file.size <= HEAD_BYTES) throw new DatasetRefused(nothingChanged(`${file.name}: ${first.message}.`));
+    const whole = new Uint8Array(await file.arrayBuffer());
+    size = named(file, () => imageSize(whole));
+  }
+  return { width: size[0], height: size[1] };
 }
 
 /** @param {File} file @returns {Promise<{rgba: Uint8ClampedArray, width: number, height: number}>} */
@@ -106,7 +121,7 @@ async function decode(file) {
   try {
     bitmap = await createImageBitmap(file);
   } catch {
-    throw new DatasetRefused(`${file.name} could not be decoded as an image (damaged, or not what its name says). Nothing was changed.`);
+    throw new DatasetRefused(nothingChanged(`${file.name} could not be decoded as an image (damaged, or not what its name says).`));
   }
   const { width, height } = bitmap;
   const context = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
@@ -125,18 +140,23 @@ async function readImages(images, name, limits, progress) {
   const maxBytes = limits.datasetFileBytes.max;
   const folders = [...new Set(images.map((b) => b.folder))].sort();
   const labelled = folders.length >= 2;
-  if (labelled && folders.length > 256) throw new DatasetRefused(`The images are in ${count(folders.length)} folders; labels from folders go up to 256. Nothing was changed.`);
+  const maxFolders = limits.labelFolders.max;
+  if (labelled && folders.length > maxFolders) throw new DatasetRefused(nothingChanged(`The images are in ${thousands(folders.length)} folders; labels from folders go up to ${thousands(maxFolders)}.`));
   const builder = new DatasetBuilder(name);
   try {
     for (let start = 0; start < images.length; start += DECODING_AT_ONCE) {
       const batch = images.slice(start, start + DECODING_AT_ONCE);
       for (const { file } of batch) checkSize(file, maxBytes);
+      const sizes = await Promise.all(batch.map((b) => declaredSize(b.file)));
+      // The whole set's cost from the first header, before any image is decoded.
+      if (start === 0) named(batch[0].file, () => builder.planImages(images.length, sizes[0].width, sizes[0].height));
+      sizes.forEach(({ width, height }, i) => named(batch[i].file, () => builder.checkImage(width, height)));
       const decoded = await Promise.all(batch.map((b) => decode(b.file)));
       decoded.forEach(({ rgba, width, height }, i) => {
         const label = labelled ? folders.indexOf(batch[i].folder) : undefined;
         named(batch[i].file, () => builder.addImage(new Uint8Array(rgba.buffer), width, height, label));
       });
-      progress(`Decoding images: ${count(Math.min(start + DECODING_AT_ONCE, images.length))} of ${count(images.length)}…`);
+      progress(Math.min(start + DECODING_AT_ONCE, images.length), images.length);
     }
   } catch (e) {
     builder.free();
@@ -148,10 +168,12 @@ async function readImages(images, name, limits, progress) {
 /** One image cut into cells of the size entered. */
 async function readSheet(file, name, cell, maxBytes) {
   checkSize(file, maxBytes);
-  const { rgba, width, height } = await decode(file);
+  const { width, height } = await declaredSize(file);
   const builder = new DatasetBuilder(name);
   try {
-    named(file, () => builder.addSheet(new Uint8Array(rgba.buffer), width, height, cell.width, cell.height));
+    named(file, () => builder.checkSheet(width, height, cell.width, cell.height));
+    const decoded = await decode(file);
+    named(file, () => builder.addSheet(new Uint8Array(decoded.rgba.buffer), decoded.width, decoded.height, cell.width, cell.height));
   } catch (e) {
     builder.free();
     throw e;
@@ -169,51 +191,23 @@ function folderName(images) {
 const stem = (name) => name.replace(/(\.(gz|idx\d?|png|jpe?g|webp|bin))+$/i, '');
 
 /**
- * The files of a picker (`webkitRelativePath` gives a folder's layout).
- * @param {FileList} list
- * @returns {BroughtFile[]}
+ * Splits a builder's images into the dataset file the trainer reads, with what the page shows of
+ * it (data-panel.js: Dataset).
+ * @param {DatasetBuilder} builder
+ * @param {string} name the dataset's name, for a refusal
+ * @param {{percent: number, seed: number}} split
+ * @param {{ignored?: number, folders?: string[] | null}} [read] the files that were not images,
+ *   and the folders whose order gave the labels
  */
-export function pickedFiles(list) {
-  return [...list].map((file) => ({ file, folder: file.webkitRelativePath.split('/').slice(0, -1).join('/') }));
-}
-
-/**
- * What a drop carries, taken while the drop event runs (its items are gone after it).
- * @typedef {{files: File[], entries: FileSystemEntry[], hasFolder: boolean}} Drop
- * @param {DataTransfer} transfer
- * @returns {Drop}
- */
-export function captureDrop(transfer) {
-  const entries = [...transfer.items].map((item) => item.webkitGetAsEntry?.()).filter(Boolean);
-  return { files: [...transfer.files], entries, hasFolder: entries.some((entry) => entry.isDirectory) };
-}
-
-/**
- * The files of a drop, folders walked (FileSystemEntry), counting images as it goes so a folder
- * of 100,000 is refused once past the limit rather than listed in full.
- * @param {Drop} drop
- * @param {number} maxImages
- * @returns {Promise<BroughtFile[]>}
- */
-export async function droppedFiles({ files: dropped, entries, hasFolder }, maxImages) {
-  if (!hasFolder) return dropped.map((file) => ({ file, folder: '' }));
-  const files = [];
-  let images = 0;
-  const walk = async (entry, folder) => {
-    if (entry.isFile) {
-      if (IMAGE_TYPES.test(entry.name) && ++images > maxImages) throw new DatasetRefused(`The folder holds more than ${count(maxImages)} images; the page trains on at most ${count(maxImages)}. Nothing was changed.`);
-      files.push({ file: await new Promise((resolve, reject) => entry.file(resolve, reject)), folder });
-      return;
-    }
-    const reader = entry.createReader();
-    const path = folder ? `${folder}/${entry.name}` : entry.name;
-    for (;;) {
-      // readEntries answers in batches (100 in Chromium) until it answers none.
-      const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
-      if (!batch.length) break;
-      for (const child of batch) await walk(child, path);
-    }
-  };
-  for (const entry of entries) await walk(entry, '');
-  return files;
+export function finishDataset(builder, name, split, { ignored = 0, folders = null } = {}) {
+  let bytes;
+  try {
+    bytes = builder.finish(split.percent, split.seed);
+  } catch (e) {
+    throw new DatasetRefused(nothingChanged(`${name}: ${e.message}.`));
+  }
+  const labels = folders ? ` Labels from the folders: ${folders.map((f, i) => `${f.split('/').at(-1)} = ${i}`).slice(0, 12).join(', ')}${folders.length > 12 ? ', …' : ''}.` : '';
+  const skipped = ignored ? ` ${thousands(ignored)} files that are not images were left out.` : '';
+  const description = `Converted: ${builder.description()}. Binarised or not as the data setting says, at training time.${labels}${skipped}`;
+  return { bytes, summary: datasetSummary(bytes), description, builtIn: false, split };
 }

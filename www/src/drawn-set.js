@@ -113,6 +113,7 @@ export class DrawnSet {
     let builder;
     try {
       builder = this.builder();
+      // `train` reads the builder before it returns: it is freed just after.
       this.actions.train(builder, 'my drawings');
     } catch (e) {
       this.actions.error(e.message);

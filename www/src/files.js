@@ -2,7 +2,8 @@
 // one from the file picker or dropped anywhere on the page. A drop that is not one weights file
 // (IDX files, images, a folder) goes to `onDrop`, the data panel.
 
-import { captureDrop, isIdx, isImage } from './dataset-files.js';
+import { captureDrop, isIdx } from './brought-files.js';
+import { isImage } from './dataset-rules.js';
 
 /** Names IDX files go by: `train-images-idx3-ubyte`, `t10k-labels.idx1-ubyte.gz`, `x.idx`. */
 const IDX_NAME = /(idx\d?|ubyte)(\.gz)?$|\.gz$/i;
@@ -20,7 +21,7 @@ export class WeightsFiles {
    */
   constructor(actions) {
     this.actions = actions;
-    /** @type {(drop: import('./dataset-files.js').Drop) => void} where a dropped dataset goes */
+    /** @type {(drop: import('./brought-files.js').Drop) => void} where a dropped dataset goes */
     this.onDrop = () => {};
     this.exportButton = document.getElementById('export');
     const picker = document.getElementById('import');

@@ -1,11 +1,13 @@
 // Keeps the person's work across reloads: opens this tab's autosave and checks what it holds
 // before the page starts from it, then writes the model being trained (the latest weights from
-// the worker, with the plot up to their step, and the person's own dataset when it trains on
-// one) every few seconds while it changes and whenever training pauses.
+// the worker, with the plot up to their step) every few seconds while it changes and whenever
+// training pauses; and, after the model and apart from it, the person's own dataset when it
+// trains on one, so that a dataset the storage cannot hold never costs the model its save.
 
 import { Viewer } from '../../pkg/latent_lab.js';
 import { showError } from './dom.js';
-import { Autosave } from './storage.js';
+import { megabytes } from './quantities.js';
+import { Autosave, freeSpace, isQuotaError, storageProblem } from './storage.js';
 import { publishSavedStep } from './test-hooks.js';
 
 /** How often the model being trained is autosaved. */
@@ -54,14 +56,19 @@ export class ModelKeeper {
     this.autosave = autosave;
     this.historyAt = historyAt;
     this.dataset = dataset;
-    /** The hash of the dataset storage holds, once written. */
+    /** The hash of the dataset storage holds, once written (a restored one is there already). */
     this.storedDataset = dataset?.summary.hash ?? null;
+    /** The hash of a dataset storage could not hold: not tried again while it is trained on. */
+    this.unkeptDataset = null;
     /** The newest weights the page has, as a weights file, and their progress. */
     this.latest = null;
     /** Whether `latest` is newer than what the autosave holds. */
     this.unsaved = false;
     /** The step the autosave holds (also `data-saved-step`, for the tests). */
     this.savedStep = null;
+    /** The save under way: saves run one after another, never two at once. */
+    this.saving = Promise.resolve();
+    autosave?.useDataset(this.storedDataset);
     if (autosave) setInterval(() => this.saveNow(), AUTOSAVE_MS);
   }
 
@@ -82,6 +89,7 @@ export class ModelKeeper {
   /** The model trains on other data from now on (null: the shipped digits); kept at the next save. */
   dataChanged(dataset) {
     this.dataset = dataset;
+    this.autosave?.useDataset(dataset?.summary.hash ?? null);
     this.unsaved = true;
     this.pruneDue = true;
   }
@@ -92,34 +100,54 @@ export class ModelKeeper {
       await this.autosave?.clear();
     } catch (e) {
       // Nothing is lost: until the fresh model is trained and autosaved, a reload restores the old one.
-      showError(`The autosave could not be cleared (${e.message}).`);
+      showError(`The autosave could not be cleared (${await storageProblem(e)}).`);
     }
     this.unsaved = false;
-    // The slot that kept the dataset is gone: the next save keeps it again.
-    this.storedDataset = null;
   }
 
-  async saveNow() {
+  /** Writes what changed since the last save, after any save under way. */
+  saveNow() {
+    this.saving = this.saving.then(() => this.save());
+    return this.saving;
+  }
+
+  async save() {
     if (!this.unsaved || !this.latest || !this.autosave) return;
     this.unsaved = false;
     const { bytes, progress } = this.latest;
     const dataset = this.dataset;
+    const hash = dataset?.summary.hash;
+    const data = dataset ? { hash, name: dataset.summary.name, ...(this.unkeptDataset === hash ? { kept: false } : {}) } : undefined;
     try {
-      // Every dataset the page accepts is kept (70,000 images at most: 55 MB), written once.
-      if (dataset && this.storedDataset !== dataset.summary.hash) {
-        await this.autosave.saveDataset(dataset);
-        this.storedDataset = dataset.summary.hash;
-      }
-      const data = dataset ? { hash: dataset.summary.hash, name: dataset.summary.name } : undefined;
       await this.autosave.save({ weights: bytes, history: this.historyAt(progress), savedAt: Date.now(), step: progress.step, dataset: data });
-      if (this.pruneDue) {
-        this.pruneDue = false;
-        await this.autosave.pruneDatasets();
-      }
-      this.savedStep = progress.step;
-      publishSavedStep(progress.step);
     } catch (e) {
-      showError(`Autosave failed (${e.message}); export the weights to keep them.`);
+      showError(`Autosave failed: ${await storageProblem(e)}; export the weights to keep them.`);
+      return;
+    }
+    this.savedStep = progress.step;
+    publishSavedStep(progress.step);
+    if (dataset && this.storedDataset !== hash && this.unkeptDataset !== hash) await this.keepDataset(dataset);
+    if (this.pruneDue) {
+      this.pruneDue = false;
+      await this.autosave.pruneDatasets().catch(() => {});
+    }
+  }
+
+  /** Stores the dataset trained on, once; one that does not fit is said, and not tried again. */
+  async keepDataset(dataset) {
+    const { hash } = dataset.summary;
+    try {
+      await this.autosave.saveDataset(dataset);
+      this.storedDataset = hash;
+    } catch (e) {
+      this.unkeptDataset = hash;
+      const size = megabytes(dataset.bytes.byteLength);
+      // The browser's estimate of the room left, said only where it agrees that this did not fit
+      // (a quota set by policy or by DevTools is enforced without being estimated).
+      const free = await freeSpace();
+      const room = free !== null && free < dataset.bytes.byteLength ? ` (${megabytes(free)} free)` : '';
+      const why = isQuotaError(e) ? `did not fit in this browser's storage${room}` : `could not be kept in this browser's storage (${await storageProblem(e)})`;
+      showError(`The dataset (${size}) ${why}: the model is saved; after a reload, bring the data again.`);
     }
   }
 }

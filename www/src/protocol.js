@@ -111,7 +111,7 @@ export const FROM_WORKER = Object.freeze({
  *   export: the weights file; memory: what the worker holds
  * @typedef {{wasmBytes: number, gpuBufferBytes?: number, gpuBuffers?: number}} MemoryReport
  *   the WebGPU buffers only from the soak test's instrumented build
- * @typedef {{type: 'error', message: string}} ErrorMessage
+ * @typedef {{type: 'error', message: string, seq?: number}} ErrorMessage
  * @typedef {{type: 'crashed', message: string}} Crashed the wasm trapped (out of memory, a
  *   panic) or an error escaped: the instance can no longer be trusted, the worker answers
  *   nothing more, and the page replaces it

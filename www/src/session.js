@@ -3,7 +3,10 @@
 // from a Blob, which works over HTTP and from file:// alike. When the worker's WebGPU device is
 // lost, the worker is replaced by a new one (a new wasm instance, hence a new device) started
 // from weights the page kept; so is a worker that crashed (a wasm trap: out of memory, a panic),
-// after every request waiting on it has been answered with nothing.
+// after every request waiting on it has been answered with nothing. No command is lost across a
+// handover: those sent while a worker is being replaced for another pool of threads wait, and go
+// to the new worker in order; those a lost device left unanswered are sent to its replacement;
+// those a crashed worker never answered are named to the page (they may be what crashed it).
 
 /* global __WORKER_SOURCE__ */
 
@@ -21,8 +24,9 @@ export class TrainingSession {
    *   thread, in the single-threaded build)
    * @param {{
    *   started: (reason: string, model: {settings: object, weights: Uint8Array, progress: object,
-   *             backend: {kind: string, label: string}}, seq: number) => void,
+   *             backend: {kind: string, label: string}}, command: Sent | undefined) => void,
    *   status: (state: string, backend: {kind: string, label: string}) => void,
+   *   answered: (commands: Sent[]) => void,
    *   steps: (stats: object, stepsPerSecond: number) => void,
    *   heldout: (progress: object, report: object, plotted: boolean) => void,
    *   gap: (progress: object, report: object) => void,
@@ -30,9 +34,11 @@ export class TrainingSession {
    *   raced: (race: {speeds: object, chosen: string}) => void,
    *   diverged: (divergence: object, progress: object) => void,
    *   deviceLost: (message: string, training: boolean) => void,
-   *   crashed: (message: string, training: boolean) => void,
-   *   error: (message: string) => void,
-   * }} on
+   *   crashed: (message: string, training: boolean, lost: Sent[]) => void,
+   *   error: (message: string, command: Sent | undefined) => void,
+   * }} on `started` and `error` hear the command that brought them (undefined: none, as for a
+   *   training chunk's failure); `answered`, the commands a status answered (each `brought`
+   *   when a `started` came of it); `crashed`, the commands the worker never answered
    */
   constructor(module, start, on) {
     this.module = module;
@@ -42,8 +48,6 @@ export class TrainingSession {
      * with; its bytes are never changed, only sent as copies.
      */
     this.dataset = start.dataset;
-    /** Datasets sent and not yet taken, by the seq of their command. */
-    this.sentData = new Map();
     this.gapK = start.gapK;
     this.optimizer = start.optimizer;
     this.memoryBudgets = start.memoryBudgets;
@@ -54,6 +58,14 @@ export class TrainingSession {
     /** The seq of the last command sent: only a status answering it says what the worker is
      * doing now (earlier ones are overtaken by commands still on their way). */
     this.sent = 0;
+    /** @type {Sent[]} commands sent and not yet answered by a status, oldest first */
+    this.unanswered = [];
+    /**
+     * While the worker is being replaced for another pool of threads: the commands and other
+     * messages that wait for the new one, in the order they were sent.
+     * @type {{sent?: Sent, build?: () => [object, Transferable[]]}[] | null}
+     */
+    this.handover = null;
     this.spawn({ backend: start.backend, weights: start.weights, evaluate: start.evaluate, train: false });
   }
 
@@ -70,14 +82,20 @@ export class TrainingSession {
     this.worker.onmessage = ({ data }) => {
       if (worker !== this.worker) return;
       switch (data.type) {
-        case FROM_WORKER.started:
-          if (data.reason === 'data' && this.sentData.has(data.seq)) this.dataset = this.sentData.get(data.seq);
-          return on.started(data.reason, { settings: data.settings, weights: data.weights, progress: data.progress, backend: data.backend }, data.seq);
-        case FROM_WORKER.status:
+        case FROM_WORKER.started: {
+          const command = this.unanswered.find((c) => c.seq === data.seq);
+          if (command) command.brought = true;
+          if (data.reason === 'data' && command?.dataset) this.dataset = command.dataset;
+          return on.started(data.reason, { settings: data.settings, weights: data.weights, progress: data.progress, backend: data.backend }, command);
+        }
+        case FROM_WORKER.status: {
+          const answered = this.unanswered.filter((c) => c.seq <= data.seq);
+          this.unanswered = this.unanswered.filter((c) => c.seq > data.seq);
+          if (answered.length) on.answered(answered);
           if (data.seq !== this.sent) return undefined;
           this.training = data.state === 'training';
-          this.sentData.clear();
           return on.status(data.state, data.backend);
+        }
         case FROM_WORKER.steps: return on.steps(data.stats, data.stepsPerSecond);
         case FROM_WORKER.heldout: return on.heldout(data.progress, data.report, data.plotted !== false);
         case FROM_WORKER.gap: return on.gap(data.progress, data.report);
@@ -90,7 +108,7 @@ export class TrainingSession {
           this.replies.delete(data.id);
           return undefined;
         }
-        case FROM_WORKER.error: return on.error(data.message);
+        case FROM_WORKER.error: return on.error(data.message, this.unanswered.find((c) => c.seq === data.seq));
         case FROM_WORKER.crashed: return this.crashed(worker, data.message);
       }
     };
@@ -102,30 +120,60 @@ export class TrainingSession {
     this.worker.onmessageerror = () => this.crashed(worker, 'a message from it could not be read');
     const dataset = this.dataset.bytes.slice().buffer;
     const bytes = weights.slice().buffer;
-    this.command(
-      { type: TO_WORKER.init, module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets, threads: this.threads, reason },
+    this.worker.postMessage(
+      { type: TO_WORKER.init, module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets, threads: this.threads, reason, seq: ++this.sent },
       [dataset, bytes],
     );
   }
 
   /**
-   * Sends a command the worker answers with a status once it is done.
-   * @param {object} message a Command of protocol.js, numbered here
+   * A command the worker answers with a status once it is done.
+   * @typedef {{seq?: number, type: string, build: () => [object, Transferable[]],
+   *            dataset?: import('./data-panel.js').Dataset, note?: object, brought?: boolean}} Sent
+   *   `seq` is given when it is posted; `build` makes the message afresh (its buffers are
+   *   transferred), so that a replacement worker can be sent it again; `dataset` and `note` are
+   *   what the page sent it with
+   * @param {string} type the Command's type (protocol.js: TO_WORKER)
+   * @param {() => [object, Transferable[]]} build the Command, unnumbered, and what it transfers
+   * @param {{dataset?: object, note?: object}} [about]
    */
-  command(message, transfer = []) {
-    this.worker.postMessage({ ...message, seq: ++this.sent }, transfer);
+  command(type, build, about = {}) {
+    this.dispatch({ type, build, ...about });
+  }
+
+  /** Numbers and posts a command, or keeps it for the new worker while the worker is replaced. */
+  dispatch(sent) {
+    if (this.handover) {
+      this.handover.push({ sent });
+      return;
+    }
+    sent.seq = ++this.sent;
+    this.unanswered.push(sent);
+    const [message, transfer] = sent.build();
+    this.worker.postMessage({ ...message, seq: sent.seq }, transfer);
+  }
+
+  /** Posts a message that is not a command (a request, the gap's samples), or keeps it likewise. */
+  post(build) {
+    if (this.handover) {
+      this.handover.push({ build });
+      return;
+    }
+    this.worker.postMessage(...build());
   }
 
   /**
    * `worker` crashed: it is ended, every request waiting on it answered with nothing, and the
-   * page told once (it decides what to restart from).
+   * page told once, with the commands it never answered (it decides what to restart from).
    */
   crashed(worker, message) {
     if (worker !== this.worker || this.dead) return;
     this.dead = true;
     worker.terminate();
     this.answerPending();
-    this.on.crashed(message, this.training);
+    const lost = this.unanswered;
+    this.unanswered = [];
+    this.on.crashed(message, this.training, lost);
   }
 
   answerPending() {
@@ -135,35 +183,51 @@ export class TrainingSession {
 
   /**
    * Ends the worker, whatever it was doing, and starts a new one from `weights`: the recovery
-   * from a lost device, and the way to a pool of another size. Requests still waiting are
-   * answered with nothing.
+   * from a lost device or a crash. Requests still waiting are answered with nothing; commands the
+   * old worker had not answered (none after a crash: the page was told of them) are sent again.
    */
   restart(weights, backend, train, reason = 'init') {
     this.worker.terminate();
     this.answerPending();
     this.dead = false;
+    const again = this.unanswered;
+    this.unanswered = [];
     this.spawn({ backend, weights, evaluate: false, train, reason });
+    for (const sent of again) this.dispatch(sent);
   }
 
   /**
    * Moves training on `backend` to a pool of `count` threads, weights, step count and all. rayon's
    * pool cannot be resized, so the worker is replaced: it hands over its exact weights first,
    * between two chunks, and is ended as soon as they arrive, before the page has seen any later
-   * chunk; the new worker trains on if this one was training.
-   * @returns {Promise<boolean>} false if the worker crashed first (its recovery took over)
+   * chunk; the new worker trains on if this one was training. What the page sends meanwhile
+   * waits, and goes to the new worker after its start, in order.
+   * @returns {Promise<boolean>} false if the worker crashed first (its recovery took over, and
+   *   what waited goes to the worker it started)
    */
   async setThreads(count, backend) {
-    const wasTraining = this.training;
-    const weights = await this.exportWeights();
-    if (!weights) return false;
-    this.threads = { ...this.threads, count };
-    this.restart(weights, backend, wasTraining, 'threads');
-    return true;
+    if (this.handover) return false;
+    const exported = this.exportWeights();
+    this.handover = [];
+    const weights = await exported;
+    const waiting = this.handover;
+    this.handover = null;
+    if (weights) {
+      this.threads = { ...this.threads, count };
+      this.worker.terminate();
+      this.answerPending();
+      this.spawn({ backend, weights, evaluate: false, train: this.training, reason: 'threads' });
+    }
+    for (const { sent, build } of waiting) {
+      if (sent) this.dispatch(sent);
+      else this.post(build);
+    }
+    return Boolean(weights);
   }
 
   train() {
     this.training = true;
-    this.command({ type: TO_WORKER.train });
+    this.command(TO_WORKER.train, () => [{ type: TO_WORKER.train }, []]);
   }
   /**
    * Times a few training steps on each of `backends` and trains on the faster
@@ -171,9 +235,9 @@ export class TrainingSession {
    */
   race(backends) {
     this.training = true;
-    this.command({ type: TO_WORKER.race, backends, train: true });
+    this.command(TO_WORKER.race, () => [{ type: TO_WORKER.race, backends, train: true }, []]);
   }
-  pause() { this.command({ type: TO_WORKER.pause }); }
+  pause() { this.command(TO_WORKER.pause, () => [{ type: TO_WORKER.pause }, []]); }
   /**
    * Fresh weights and the step count back to 0.
    * @param {{model: import('./protocol.js').ModelSettings,
@@ -181,7 +245,7 @@ export class TrainingSession {
    * @param {boolean} train whether to start training the new model at once
    */
   reset({ model, objective, data }, train = false) {
-    this.command({ type: TO_WORKER.reset, model, objective, data, train });
+    this.command(TO_WORKER.reset, () => [{ type: TO_WORKER.reset, model, objective, data, train }, []]);
   }
   /**
    * Adam's learning rate and the batch size from now on; with `rebuild`, the model being
@@ -189,34 +253,36 @@ export class TrainingSession {
    */
   setOptimizer(optimizer, rebuild) {
     this.optimizer = optimizer;
-    this.command({ type: TO_WORKER.optimizer, optimizer, rebuild });
+    this.command(TO_WORKER.optimizer, () => [{ type: TO_WORKER.optimizer, optimizer, rebuild }, []]);
   }
   /** Importance samples for the gap estimate from now on (estimated at once when paused). */
   setGapK(k) {
     this.gapK = k;
-    this.worker.postMessage({ type: TO_WORKER.gapK, k });
+    this.post(() => [{ type: TO_WORKER.gapK, k }, []]);
   }
   /**
    * Trains the model of a weights file from now on, if the worker accepts it.
-   * @returns {number} the command's seq, which the `started` it brings carries
+   * @param {object} note what the page shows once the model arrives, handed back with `started`
    */
-  load(weights) {
-    const buffer = weights.slice().buffer;
-    this.command({ type: TO_WORKER.load, weights: buffer }, [buffer]);
-    return this.sent;
+  load(weights, note) {
+    this.command(TO_WORKER.load, () => {
+      const buffer = weights.slice().buffer;
+      return [{ type: TO_WORKER.load, weights: buffer }, [buffer]];
+    }, { note });
   }
   /**
    * Trains the model on `dataset` (data-panel.js: Dataset) from now on, if the worker accepts
    * it: it becomes `this.dataset` when the `started` it brings arrives.
    */
   setData(dataset) {
-    const buffer = dataset.bytes.slice().buffer;
-    this.command({ type: TO_WORKER.data, dataset: buffer }, [buffer]);
-    this.sentData.set(this.sent, dataset);
+    this.command(TO_WORKER.data, () => {
+      const buffer = dataset.bytes.slice().buffer;
+      return [{ type: TO_WORKER.data, dataset: buffer }, [buffer]];
+    }, { dataset });
   }
 
   /** Moves training, weights and all, to another backend. */
-  switchBackend(backend) { this.command({ type: TO_WORKER.backend, backend }); }
+  switchBackend(backend) { this.command(TO_WORKER.backend, () => [{ type: TO_WORKER.backend, backend }, []]); }
 
   /** @returns {Promise<Uint8Array | undefined>} the exact current weights, as a weights file */
   exportWeights() { return this.request(TO_WORKER.export); }
@@ -229,7 +295,7 @@ export class TrainingSession {
     return new Promise((resolve) => {
       if (this.dead) return resolve(undefined);
       this.replies.set(id, resolve);
-      this.worker.postMessage({ type, id });
+      this.post(() => [{ type, id }, []]);
     });
   }
 }

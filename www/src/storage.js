@@ -11,6 +11,7 @@
 // closed tabs are kept until discarded.
 
 import { del, entries, get, keys, set } from 'idb-keyval';
+import { megabytes } from './quantities.js';
 
 const TAB_ID = 'latent-lab/tab';
 const SLOT = 'latent-lab/autosave/';
@@ -18,6 +19,8 @@ const SLOT = 'latent-lab/autosave/';
 const LEGACY_KEY = 'latent-lab/session/v1';
 const LOCK = 'latent-lab/tab/';
 const DATASET = 'latent-lab/dataset/';
+/** Held (shared) by every tab training on a kept dataset, named after its hash. */
+const DATASET_LOCK = 'latent-lab/dataset-in-use/';
 
 /**
  * A saved model (its weights, plot history and time) as the page uses it; in storage its weights
@@ -27,9 +30,10 @@ const DATASET = 'latent-lab/dataset/';
  *   history: {train: object[], heldout: object[], gap?: object[]},
  *   savedAt: number,
  *   step?: number,
- *   dataset?: {hash: string, name: string},
+ *   dataset?: {hash: string, name: string, kept?: false},
  * }} SavedModel
- *   `dataset`: the person's own data it trains on (absent: the shipped digits)
+ *   `dataset`: the person's own data it trains on (absent: the shipped digits); `kept: false`
+ *   when it did not fit in storage
  * @typedef {{id: string, savedAt: number, step: number | null, live: boolean}} SlotSummary
  */
 
@@ -46,6 +50,33 @@ async function inMemory(saved) {
   } catch (e) {
     throw new Error(`its weights could not be read back from storage (${e.message})`);
   }
+}
+
+/** How much this origin may still store, as the browser estimates it, or null where it says nothing. */
+export async function freeSpace() {
+  try {
+    const { quota, usage } = await navigator.storage.estimate();
+    return Number.isFinite(quota) && Number.isFinite(usage) ? Math.max(0, quota - usage) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether a failed write failed for want of space: Chromium's QuotaExceededError comes with an
+ * empty message, so it is told by its name.
+ */
+export const isQuotaError = (error) => error?.name === 'QuotaExceededError' || /quota/i.test(error?.message ?? '');
+
+/** What a failed write of storage says to a person: never an empty pair of parentheses. */
+export async function storageProblem(error) {
+  if (isQuotaError(error)) {
+    const free = await freeSpace();
+    // The estimate is said only where it is small: a quota set by policy or DevTools is enforced
+    // without being estimated.
+    return `this browser's storage for the page is full${free !== null && free < 100e6 ? ` (${megabytes(free)} free)` : ''}`;
+  }
+  return error?.message || error?.name || String(error);
 }
 
 /** A fresh, unguessable tab id. */
@@ -92,6 +123,8 @@ export class Autosave {
     this.id = null;
     /** Where the model this tab starts from came from: 'own' | 'adopted' | 'copied', or null. */
     this.origin = null;
+    /** The kept dataset this tab trains on, and how to let go of its lock. */
+    this.datasetInUse = null;
   }
 
   async claimId() {
@@ -188,18 +221,51 @@ export class Autosave {
   }
 
   /**
+   * The dataset `hash` as storage keeps it, taken into use by this tab first (`useDataset`), so
+   * that no other tab prunes it between the read and the use.
    * @param {string} hash
    * @returns {Promise<{bytes: Uint8Array, description: string, split?: object} | undefined>}
    */
   async readDataset(hash) {
+    await this.useDataset(hash);
     const kept = await get(DATASET + hash);
     if (!kept || !(kept.bytes instanceof Blob)) return undefined;
     return { bytes: new Uint8Array(await kept.bytes.arrayBuffer()), description: kept.description ?? '', split: kept.split };
   }
 
-  /** Drops the datasets no slot trains on any more. */
+  /**
+   * Marks the dataset `hash` (null: the shipped digits) as the one this tab trains on, for as
+   * long as it does: a shared Web Lock named after it, which every tab's pruning respects, so a
+   * dataset another tab is using stays in storage even before any slot names it.
+   * @param {string | null} hash
+   */
+  async useDataset(hash) {
+    if (this.datasetInUse?.hash === hash) return;
+    this.datasetInUse?.release();
+    this.datasetInUse = null;
+    if (!hash || !navigator.locks) return;
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await new Promise((granted) => {
+      navigator.locks
+        .request(DATASET_LOCK + hash, { mode: 'shared' }, () => {
+          granted();
+          return held;
+        })
+        .catch(granted);
+    });
+    this.datasetInUse = { hash, release };
+  }
+
+  /**
+   * Drops the datasets that no slot trains on and no open tab uses. Where the browser has no Web
+   * Locks, which tabs use what cannot be known, so nothing is dropped.
+   */
   async pruneDatasets() {
-    const used = new Set((await this.slots()).map(([, s]) => s.dataset?.hash).filter(Boolean));
+    if (!navigator.locks) return;
+    const { held = [], pending = [] } = await navigator.locks.query();
+    const inUse = [...held, ...pending].map((l) => l.name).filter((n) => n?.startsWith(DATASET_LOCK)).map((n) => n.slice(DATASET_LOCK.length));
+    const used = new Set([...inUse, ...(await this.slots()).map(([, s]) => s.dataset?.hash).filter(Boolean)]);
     const stored = (await keys()).filter((key) => typeof key === 'string' && key.startsWith(DATASET));
     await Promise.all(stored.filter((key) => !used.has(key.slice(DATASET.length))).map((key) => del(key)));
   }

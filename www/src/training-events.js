@@ -8,6 +8,7 @@ import { $, attempt, showError, showStatus } from './dom.js';
 import { describeBackend, rememberRace } from './gpu.js';
 import { describeThreads } from './threads.js';
 import { epochOf } from './plot.js';
+import { TO_WORKER } from './protocol.js';
 import { TrainingSession } from './session.js';
 import { FIGURE_NOTES, describeSettings } from './settings.js';
 import { publishBackend, publishModel, publishRecoveries, publishWeightsStep } from './test-hooks.js';
@@ -47,11 +48,6 @@ export class TrainingEvents {
     /** Chunks of steps since training moved to that backend. */
     this.stepsOnBackend = 0;
     this.secondsPerStep = 0;
-    /**
-     * Load commands on their way: `seq → {note, viewer?}`, the note to show when the command
-     * brings its model, and the viewer the page already built of the file while checking it.
-     */
-    this.loading = new Map();
     /** Recoveries started since the worker last answered: a second starts from the model the page opened with. */
     this.unansweredRecoveries = 0;
     /** New workers started after a crash or a lost device. */
@@ -79,15 +75,17 @@ export class TrainingEvents {
     this.load(bytes, note, candidate);
   }
 
-  /** Sends the worker a weights file to train, with the note to show once its model arrives. */
-  load(bytes, note, viewer = undefined) {
-    this.loading.set(this.session.load(bytes), { note, viewer });
+  /**
+   * Sends the worker a weights file to train, with the note to show once its model arrives and
+   * the viewer the page already built of the file while checking it.
+   */
+  load(bytes, text, viewer = undefined) {
+    this.session.load(bytes, { text, viewer });
   }
 
-  /** Forgets the loads on their way, freeing the viewers built for them. */
-  forgetLoading() {
-    for (const { viewer } of this.loading.values()) viewer?.free();
-    this.loading.clear();
+  /** Commands the worker answered: a load that brought no model was refused, its viewer unused. */
+  answered(commands) {
+    for (const command of commands) if (!command.brought) command.note?.viewer?.free();
   }
 
   /** Puts a model (its viewer, weights file and progress) on screen: sliders, drawing, views. */
@@ -106,11 +104,10 @@ export class TrainingEvents {
   }
 
   /** The worker's model changed: `reason` says why (load, reset, backend, optimizer, race). */
-  started(reason, model, seq) {
+  started(reason, model, command) {
     // Everything about the new model changes together: it was built and read in full
     // before the worker announced it.
-    const loaded = this.loading.get(seq);
-    this.loading.delete(seq);
+    const loaded = command?.note;
     const next = loaded?.viewer ?? attempt('Showing the new model', () => new Viewer(model.weights));
     if (!next) return;
     if (reason === 'load' || reason === 'reset' || reason === 'data') {
@@ -129,7 +126,7 @@ export class TrainingEvents {
     }
     // An imported or shipped model is kept once it arrives; after a reset, once trained.
     if (reason === 'load') this.keeper.changed();
-    if (loaded) $('model-note').textContent = loaded.note;
+    if (loaded) $('model-note').textContent = loaded.text;
     // Not after a race ('race'), whose note is the backend's: it runs at the first Train in
     // the tab, before any step, so no Adam moments were lost in the move.
     if (reason === 'backend' || reason === 'optimizer' || reason === 'threads') {
@@ -161,8 +158,6 @@ export class TrainingEvents {
   }
 
   status(state, info) {
-    // This status answers every command sent: a load that brought no model was refused.
-    this.forgetLoading();
     this.unansweredRecoveries = 0;
     this.controls.setState(state);
     this.controls.showBackend(info.kind, info.label, this.gpu.available);
@@ -239,29 +234,39 @@ export class TrainingEvents {
     showError(`The GPU device was lost (${message}). Training restarted on a new device from step ${step.toLocaleString('en')}, with the weights the page last had.`);
   }
 
-  crashed(message, wasTraining) {
+  /**
+   * @param {import('./session.js').Sent[]} lost the commands the worker never answered: not sent
+   *   again, since one of them may be what crashed it, but named
+   */
+  crashed(message, wasTraining, lost) {
     // Whatever the worker was doing is lost, the model it held included: a new worker
     // starts from the last weights the page received. Training is not resumed, since the
     // same settings would likely crash it again.
-    const importLost = this.loading.size > 0;
+    this.answered(lost);
+    const notDone = lost.map(describeLost).filter(Boolean);
     const step = this.recover(this.trainingOn?.kind ?? 'cpu', false);
     const outOfMemory = /memory|unreachable/i.test(message);
     showError(
       `The training worker crashed${outOfMemory ? ', most likely out of memory' : ''} (${message}). ` +
         `The page started a new one from step ${step.toLocaleString('en')}, with the weights it last had` +
-        `${importLost ? '; the file being imported was not loaded' : ''}. ` +
+        `${notDone.length ? `; ${notDone.join('; ')}` : ''}. ` +
         (wasTraining && outOfMemory ? 'Lower the batch size or the samples L, then press Train to go on.' : 'Press Train to go on.'),
     );
   }
 
-  error(message) {
-    showError(message);
+  /** The worker refused `command` (or failed a chunk of training, with none). */
+  error(message, command) {
+    if (command?.type !== TO_WORKER.data) {
+      showError(message);
+      return;
+    }
+    const why = message.replace(/\.?$/, '.');
+    showError(`The dataset “${command.dataset.summary.name}” was not taken: ${why} The model trains on “${this.data.current().summary.name}” as before; nothing was changed.`);
   }
 
   /** Trains on a pool of `count` threads from now on (TrainingSession.setThreads). */
   async setThreads(count) {
     this.controls.setState('switching');
-    this.forgetLoading();
     await this.session.setThreads(count, this.trainingOn?.kind ?? 'cpu');
   }
 
@@ -275,7 +280,6 @@ export class TrainingEvents {
     const opened = { bytes: this.startWeights, progress: null };
     const from = this.unansweredRecoveries++ > 0 ? opened : (this.keeper.latest ?? opened);
     if (from.progress) this.truncatePlots(from.progress);
-    this.forgetLoading();
     this.controls.setState('switching');
     this.session.restart(from.bytes, backend, train);
     publishRecoveries(++this.recoveries);
@@ -287,4 +291,12 @@ export class TrainingEvents {
     this.plot.truncate(epochOf(progress));
     this.gapPlot.truncate(epochOf(progress));
   }
+}
+
+/** What a crash left undone of a command, in the page's words (nothing for those that need no word). */
+function describeLost(command) {
+  if (command.type === TO_WORKER.load) return 'the file being imported was not loaded: import it again';
+  if (command.type === TO_WORKER.data) return `the dataset “${command.dataset.summary.name}” was not taken: bring it again`;
+  if (command.type === TO_WORKER.reset) return 'the fresh model was not built';
+  return null;
 }

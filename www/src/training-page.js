@@ -5,7 +5,7 @@
 
 import { checkTrainingSettings, settingLimits } from '../../pkg/latent_lab.js';
 import { DataPanel, shippedDataset } from './data-panel.js';
-import { DatasetRefused } from './dataset-files.js';
+import { DatasetReader } from './dataset-reader.js';
 import { $, showError, showStatus } from './dom.js';
 import { DrawnSet } from './drawn-set.js';
 import { WeightsFiles } from './files.js';
@@ -48,21 +48,17 @@ export class TrainingPage {
       },
       settingLimits(),
     );
+    /** The shipped digits, once read: what Back to MNIST trains on. */
+    this.shipped = dataset.builtIn ? dataset : null;
     this.dataPanel = new DataPanel({
       use: (next) => this.useDataset(next),
-      backToMnist: () => this.backToMnist(),
+      shipped: async () => (this.shipped ??= shippedDataset(await loadBytes('dataset'))),
       error: showError,
       status: showStatus,
-    }, settingLimits());
+    }, settingLimits(), new DatasetReader(module));
     this.drawnSet = new DrawnSet({
       drawing: () => modelView.drawing,
-      train: (builder, name) => {
-        try {
-          this.dataPanel.finish(builder, name);
-        } catch (e) {
-          showError(e instanceof DatasetRefused ? e.message : `Your drawings could not be made a dataset: ${e.message}`);
-        }
-      },
+      train: (builder, name) => this.dataPanel.useBuilt(builder, name),
       error: showError,
     }, settingLimits().datasetImages.min);
     this.dataPanel.show(dataset);
@@ -123,15 +119,6 @@ export class TrainingPage {
     this.keeper.dataChanged(dataset.builtIn ? null : dataset);
     publishDataset(dataset.summary.name);
     $('model-note').textContent = `Training on ${dataset.summary.name} from now on: the model and its step count carry over (Adam's moment estimates start again from zero), and the plot starts again, since its figures were on other data. Train from scratch for a fresh model.`;
-  }
-
-  /** The shipped digits again. */
-  async backToMnist() {
-    try {
-      this.useDataset(shippedDataset(await loadBytes('dataset')));
-    } catch (e) {
-      showError(`The MNIST digits could not be loaded (${e.message}); the model trains on as it was.`);
-    }
   }
 
   /** Trains the model of a weights file from now on (see TrainingEvents.loadModel). */

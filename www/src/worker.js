@@ -3,7 +3,7 @@
 // in the order they arrive, each answered by a status once done. Its parts are in worker/.
 
 import { FROM_WORKER, TO_WORKER, post } from './protocol.js';
-import { crash, divergeIfAsked, hasCrashed, trapIfAsked, watchCrashes } from './worker/crash.js';
+import { crash, divergeIfAsked, hasCrashed, holdIfAsked, trapIfAsked, watchCrashes } from './worker/crash.js';
 import { unlessDeviceLost, watchGpuDevices } from './worker/device.js';
 import { Model } from './worker/model.js';
 import { exclusive, yieldToEvents } from './worker/queue.js';
@@ -63,7 +63,7 @@ self.onmessage = ({ data }) => {
   // Ends training after the chunk under way, so Pause answers quickly; the pause itself (and
   // whatever was sent before it) still takes its turn.
   if (data.type === TO_WORKER.pause) stop();
-  exclusive(() => answer(data).catch(failed));
+  exclusive(() => answer(data).catch((error) => failed(error, data.seq)));
 };
 
 /** Runs a command, then says what state it left, so the page knows it was done. */
@@ -78,11 +78,11 @@ async function answer(message) {
 }
 
 /**
- * A command or a chunk failed: report it and pause, unless the device was lost, which the
+ * A command (numbered `seq`) or a chunk failed: report it and pause, unless the device was lost, which the
  * page hears about from the device itself (and answers with a new worker). Runs in the failed
  * task's turn, so no later command has started training again before its status is sent.
  */
-async function failed(error) {
+async function failed(error, seq = undefined) {
   if (error instanceof WebAssembly.RuntimeError) {
     crash(error);
     return;
@@ -91,7 +91,7 @@ async function failed(error) {
   stop();
   await unlessDeviceLost(() => {
     failedWhileTraining = false;
-    post({ type: FROM_WORKER.error, message: error?.message ?? String(error) });
+    post({ type: FROM_WORKER.error, message: error?.message ?? String(error), seq });
     if (!model.trainer) return;
     state = 'paused';
     postStatus();
@@ -134,6 +134,7 @@ async function handle(message) {
       if (state !== 'training') await model.estimateGap();
       break;
     case TO_WORKER.export:
+      await holdIfAsked('export');
       post({ type: FROM_WORKER.reply, id: message.id, value: await model.trainer.exportWeights() });
       break;
     case TO_WORKER.memory:

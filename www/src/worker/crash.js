@@ -46,11 +46,20 @@ export function crash(error) {
  * For the browser tests only (set through Playwright in the worker): makes the next training
  * chunk, import or pause fail the way an out-of-memory trap does, with an error thrown outside
  * any promise chain and a call that never returns; or ('diverge') makes the next chunk's
- * weights NaN, as a device computing wrongly would, so that it diverges and rolls back.
- * @type {{next: null | 'train' | 'load' | 'pause' | 'diverge'}}
+ * weights NaN, as a device computing wrongly would, so that it diverges and rolls back; or
+ * ('hold-export') holds the next export's answer until `release()`, so that a test can send
+ * commands while the page waits on it to hand the worker over.
+ * @type {{next: null | 'train' | 'load' | 'pause' | 'diverge' | 'hold-export', release: () => void}}
  */
-const faults = { next: null };
+const faults = { next: null, release: () => {} };
 self.latentLabFaults = faults;
+
+/** At `point`, waits for the tests' `release()` if they asked for it, else nothing. */
+export function holdIfAsked(point) {
+  if (faults.next !== `hold-${point}`) return undefined;
+  faults.next = null;
+  return new Promise((resolve) => (faults.release = resolve));
+}
 
 /** Whether the tests asked for the next chunk to diverge (once). */
 export function divergeIfAsked() {
