@@ -187,7 +187,7 @@ const module = await WebAssembly.compile(readFileSync(join(root, 'pkg', 'latent_
 const started = await worker.command({
   type: 'init',
   module,
-  dataset: dataset.slice().buffer,
+  dataset: new Blob([dataset]),
   backend: 'webgpu',
   weights: weights.slice().buffer,
   evaluate: true,

@@ -4,13 +4,14 @@
 // Not part of the test suite; BENCHMARKS.md keeps its output.
 //
 // Usage: node scripts/bench.mjs [--seconds 30] [--backends cpu,webgpu] [--peers wasm,webgl,webgpu]
-//                               [--no-build] [--no-native] [--no-large] [--no-conv]
+//                               [--no-build] [--no-native] [--no-large] [--no-conv] [--data-images 6000]
 // The CPU path runs three times: as a page that is not cross-origin isolated gets it (the
 // single-threaded build), and isolated on the threaded build with 1 thread and with one per core.
 // TensorFlow.js's wasm peer runs in an isolated page too, on one thread per core and on one.
 // --no-large skips the responsiveness run with the largest model the page accepts (convolutional,
 // latent 64, full covariance) training on the CPU, and the CPU runs at batch 512; --no-conv the
-// count of the convolutional model's GPU work. On WebGPU the GPU work is counted
+// count of the convolutional model's GPU work; --data-images the size of the folder of PNGs brought
+// while the main thread's long tasks are recorded (bench/bring-folder.mjs; 0 skips it). On WebGPU the GPU work is counted
 // (bench/gpu-work.mjs, evaluated in the training worker and in the peer's page): per training
 // step, and per held-out evaluation, weight sync and gap estimate apart.
 import { execFileSync } from 'node:child_process';
@@ -19,6 +20,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { bringFolder } from '../bench/bring-folder.mjs';
 import { installGpuCounter } from '../bench/gpu-work.mjs';
 import { launch, root, serve } from '../tests/browser/harness.mjs';
 
@@ -31,6 +33,7 @@ const { values: options } = parseArgs({
     'no-native': { type: 'boolean', default: false },
     'no-large': { type: 'boolean', default: false },
     'no-conv': { type: 'boolean', default: false },
+    'data-images': { type: 'string', default: '6000' },
   },
 });
 const seconds = Number(options.seconds);
@@ -267,7 +270,7 @@ const plainServer = await serve(0, undefined, { isolated: false });
 const repoServer = await serve(0, root);
 const cores = cpus().length;
 /** Each run of the page: the CPU path single-threaded, then threaded on 1 and on every core. */
-const runs = options.backends.split(',').flatMap((backend) =>
+const runs = options.backends.split(',').filter(Boolean).flatMap((backend) =>
   backend === 'cpu'
     ? [
         { key: 'cpu-single', backend, server: plainServer },
@@ -287,7 +290,7 @@ for (const { key, backend, server, threads, batch } of runs) {
   pages.push({ key, ...(await measurePage(server, backend, threads, batch)) });
 }
 let conv = null;
-if (options.backends.split(',').includes('webgpu') && !options['no-conv']) {
+if (options.backends.split(',').filter(Boolean).includes('webgpu') && !options['no-conv']) {
   console.error('latent-lab, the convolutional model on webgpu…');
   conv = await measureConvGpu(pageServer);
 }
@@ -296,8 +299,13 @@ if (!options['no-large']) {
   console.error('latent-lab with the largest model on the CPU…');
   large = await measureLargeModel(pageServer);
 }
+let brought = null;
+if (Number(options['data-images']) > 0) {
+  console.error(`latent-lab bringing a folder of ${options['data-images']} images…`);
+  brought = await bringFolder(pageServer.url, Number(options['data-images']));
+}
 const peers = {};
-for (const backend of options.peers.split(',')) {
+for (const backend of options.peers.split(',').filter(Boolean)) {
   // The wasm backend on as many threads as the page's pool at full size, and on one.
   const variants = backend === 'wasm' ? [[`tfjs-wasm-${cores}`, cores], ['tfjs-wasm-1', 1]] : [[`tfjs-${backend}`, undefined]];
   for (const [key, threads] of variants) {
@@ -349,6 +357,12 @@ if (large) {
   console.log('\n| largest model (conv, latent 64, full covariance) training on the CPU | slider → painted p50 / p95 | main-thread tasks ≥ 50 ms | longest | one step | Pause answered after |');
   console.log('|---|---|---|---|---|---|');
   console.log(`| cpu | ${lat(large.slider)} ms | ${large.longTasks.length} | ${fmt(longest)} ms | ${fmt(large.stepSeconds, 1)} s | ${fmt(large.pauseMs)} ms |`);
+}
+if (brought) {
+  const longest = brought.longTasks.length ? Math.max(...brought.longTasks) : 0;
+  console.log(`\n| a folder of ${brought.count.toLocaleString('en')} PNGs (56×56) brought, CPU path | picker hands them over (Playwright) | read, decoded, converted, taken | main-thread tasks ≥ 50 ms | longest |`);
+  console.log('|---|---|---|---|---|');
+  console.log(`| cpu | ${fmt(brought.handOverSeconds, 1)} s | ${fmt(brought.readSeconds, 1)} s | ${brought.longTasks.length} | ${longest ? `${fmt(longest)} ms` : 'under 50 ms'} |`);
 }
 const gpuRows = [];
 const perStep = (w) => w?.steps && w.steps.steps > 0 ? w.steps : null;
@@ -420,6 +434,10 @@ for (const p of pages) {
   check(`slider → painted p95, ${p.key}`, `${fmt(worst('slider'), 1)} ms`, '≤ 16 ms', worst('slider') <= 16);
   check(`draw → reconstruction p95, ${p.key}`, `${fmt(worst('draw'), 1)} ms`, '≤ 16 ms', worst('draw') <= 16);
   check(`navigation → first digit, ${p.key}`, `${fmt(p.firstDigit)} ms`, '≤ 1500 ms', p.firstDigit <= 1500);
+}
+if (brought) {
+  const longest = brought.longTasks.length ? Math.max(...brought.longTasks) : 0;
+  check(`longest main-thread task while ${brought.count.toLocaleString('en')} images are brought`, longest ? `${fmt(longest)} ms` : 'under 50 ms', '< 50 ms', brought.longTasks.length === 0);
 }
 check('wasm gzipped', `${fmt(sizes.wasm.gzip, 2)} MB`, '≤ 3 MB', sizes.wasm.gzip <= 3);
 console.log('\n| target | measured | goal | |');

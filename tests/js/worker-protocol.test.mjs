@@ -53,7 +53,7 @@ function startWorker() {
     send,
     /** Starts the shipped model on the CPU, evaluated at once, unless `options` say otherwise. */
     init: (options = {}) =>
-      send({ type: 'init', module: null, dataset: new ArrayBuffer(8), backend: 'cpu', weights: weightsFile({ model: 'shipped', step: 0 }).buffer, evaluate: true, gapK: 16, optimizer: {}, ...options }),
+      send({ type: 'init', module: null, dataset: new Blob([new Uint8Array(8)]), backend: 'cpu', weights: weightsFile({ model: 'shipped', step: 0 }).buffer, evaluate: true, gapK: 16, optimizer: {}, ...options }),
     /** The status answering the last command sent, once it comes. */
     settled: () => waitFor(() => messages.findLast((m) => m.type === 'status' && m.seq === seq), `the answer to command ${seq}`),
     /** The trainer now in use. */
@@ -319,12 +319,12 @@ test('any other failure on WebGPU is reported as it is, with no fallback, whatev
 test('new data goes on training the same model; data the trainer refuses changes nothing', async (t) => {
   const worker = startWorker();
   t.after(worker.stop);
-  worker.init({ dataset: Uint8Array.of(1).buffer });
+  worker.init({ dataset: new Blob([Uint8Array.of(1)]) });
   await worker.settled();
   worker.send({ type: 'train' });
   await waitFor(() => worker.messages.some((m) => m.type === 'steps'), 'a chunk of steps');
   const before = worker.messages.length;
-  worker.send({ type: 'data', dataset: Uint8Array.of(2).buffer });
+  worker.send({ type: 'data', dataset: new Blob([Uint8Array.of(2)]) });
   assert.equal((await worker.settled()).state, 'training', 'training goes on');
   const started = worker.messages.slice(before).filter((m) => m.type === 'started');
   assert.deepEqual(started.map((m) => [m.reason, m.seq]), [['data', 3]]);
@@ -333,7 +333,7 @@ test('new data goes on training the same model; data the trainer refuses changes
   assert.equal(worker.current().model, 'shipped', 'the same model');
   assert.ok(worker.current().step > 0, 'its step count carried over');
   const refused = worker.messages.length;
-  worker.send({ type: 'data', dataset: Uint8Array.of(0xff).buffer });
+  worker.send({ type: 'data', dataset: new Blob([Uint8Array.of(0xff)]) });
   assert.equal((await worker.settled()).state, 'paused');
   assert.deepEqual(worker.messages.slice(refused).filter((m) => m.type === 'started'), []);
   assert.match(worker.messages.slice(refused).find((m) => m.type === 'error').message, /refuses this dataset/);

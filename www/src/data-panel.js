@@ -13,18 +13,22 @@ import { $ } from './dom.js';
 import { megabytes, thousands } from './quantities.js';
 
 /**
- * The data a model trains on, as the page holds it.
- * @typedef {{bytes: Uint8Array, summary: object, description: string, builtIn: boolean,
+ * The data a model trains on, as the page holds it: the dataset file as a Blob, which workers and
+ * storage take as a handle (a 70,000-image file is 55 MB: copying it into each message held the
+ * page's main thread for about 80 ms in bench/bring-folder.mjs), and what the page shows of it.
+ * @typedef {{blob: Blob, summary: object, description: string, builtIn: boolean,
  *            split?: {percent: number, seed: number}}} Dataset
  */
 
 /**
  * A dataset file with what the page shows of it; throws when the wasm refuses the file.
+ * @param {Uint8Array} bytes
+ * @param {{blob?: Blob}} [options] `blob`: the same bytes as a Blob already (from storage)
  * @returns {Dataset}
  */
-export function datasetOf(bytes, { description, builtIn = false, split } = {}) {
+export function datasetOf(bytes, { blob, description, builtIn = false, split } = {}) {
   const summary = datasetSummary(bytes);
-  return { bytes, summary, description: description ?? '', builtIn, split };
+  return { blob: blob ?? new Blob([bytes]), summary, description: description ?? '', builtIn, split };
 }
 
 /** The MNIST digits shipped with the page. */
@@ -73,8 +77,8 @@ export class DataPanel {
     }
     $('data-mnist').addEventListener('click', () => this.backToMnist());
     $('data-cancel').addEventListener('click', () => this.reader.cancel());
-    /** How far the read under way got, for the refusal of another change. */
-    this.reading = null;
+    /** The change under way (null: none), with how far its read got, for the refusal of another. */
+    this.changing = null;
   }
 
   /** Shows the data the model trains on now. */
@@ -96,10 +100,10 @@ export class DataPanel {
   bring(list) {
     return this.change(async () => {
       const request = { split: this.split(), cell: this.cell(), transpose: $('transpose').checked };
-      this.showReading(0, 0);
+      this.showReading('listing', 0, 0);
       try {
         const files = await list();
-        const dataset = await this.reader.read({ ...request, files }, (done, total) => this.showReading(done, total));
+        const dataset = await this.reader.read({ ...request, files }, (stage, done, total) => this.showReading(stage, done, total));
         if (!dataset) {
           this.actions.status('Reading the dataset was cancelled; the model trains on as before.');
           return null;
@@ -136,32 +140,37 @@ export class DataPanel {
    * @param {() => Promise<Dataset | null>} make
    */
   async change(make) {
-    if (this.reading) {
-      const { done, total } = this.reading;
+    if (this.changing) {
+      const { done, total } = this.changing;
       const far = total ? ` (${thousands(done)} of ${thousands(total)} images)` : '';
       this.actions.error(nothingChanged(`A dataset is still being read${far}; wait for it, or press Cancel beside its progress.`));
       return;
     }
-    this.reading = { done: 0, total: 0 };
+    this.changing = { done: 0, total: 0 };
     try {
       const dataset = await make();
       if (dataset) this.actions.use(dataset);
     } catch (e) {
       this.actions.error(e instanceof DatasetRefused ? e.message : nothingChanged(`The dataset could not be read: ${e.message}.`));
     } finally {
-      this.reading = null;
+      this.changing = null;
     }
   }
 
-  /** The progress of a read (null: none under way). */
-  showReading(done, total) {
-    $('data-reading').hidden = done === null;
-    if (done === null) return;
-    this.reading = { done, total };
+  /**
+   * The progress of a read: the files listed, handed to the dataset worker, then decoded there
+   * (`stage` null: no read under way).
+   * @param {'listing' | 'handing' | 'decoding' | null} stage
+   */
+  showReading(stage, done = 0, total = 0) {
+    $('data-reading').hidden = stage === null;
+    if (stage === null) return;
+    if (stage === 'decoding') Object.assign(this.changing ?? {}, { done, total });
     const bar = $('data-progress');
     if (total) Object.assign(bar, { max: total, value: done });
     else bar.removeAttribute('value');
-    $('data-reading-note').textContent = total ? `Decoding images: ${thousands(done)} of ${thousands(total)}…` : 'Reading the dataset…';
+    const far = `${thousands(done)} of ${thousands(total)}`;
+    $('data-reading-note').textContent = { listing: 'Reading the dataset…', handing: `Handing the files to the reader: ${far}…`, decoding: total ? `Decoding images: ${far}…` : 'Reading the dataset…' }[stage];
   }
 
   /** The held-out share and seed entered, checked. */

@@ -209,5 +209,5 @@ export function finishDataset(builder, name, split, { ignored = 0, folders = nul
   const labels = folders ? ` Labels from the folders: ${folders.map((f, i) => `${f.split('/').at(-1)} = ${i}`).slice(0, 12).join(', ')}${folders.length > 12 ? ', …' : ''}.` : '';
   const skipped = ignored ? ` ${thousands(ignored)} files that are not images were left out.` : '';
   const description = `Converted: ${builder.description()}. Binarised or not as the data setting says, at training time.${labels}${skipped}`;
-  return { bytes, summary: datasetSummary(bytes), description, builtIn: false, split };
+  return { blob: new Blob([bytes]), summary: datasetSummary(bytes), description, builtIn: false, split };
 }

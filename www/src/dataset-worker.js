@@ -5,7 +5,7 @@
 //
 // Page → worker: {files} batch after batch, then {module, count, cell, split, transpose}
 // Worker → page: {type: 'progress', done, total} while images are decoded, then one of
-//                {type: 'done', dataset} (data-panel.js: Dataset, its bytes transferred) or
+//                {type: 'done', dataset} (data-panel.js: Dataset, its file a Blob) or
 //                {type: 'refused', message}
 
 import init from '../../pkg/latent_lab.js';
@@ -31,7 +31,7 @@ self.onmessage = async ({ data }) => {
     } finally {
       read.builder.free();
     }
-    postMessage({ type: 'done', dataset }, [dataset.bytes.buffer]);
+    postMessage({ type: 'done', dataset });
   } catch (e) {
     const message = e instanceof DatasetRefused ? e.message : nothingChanged(`The dataset could not be read: ${e.message}.`);
     postMessage({ type: 'refused', message });

@@ -7,7 +7,7 @@
 import { Viewer } from '../../pkg/latent_lab.js';
 import { showError } from './dom.js';
 import { megabytes } from './quantities.js';
-import { Autosave, freeSpace, isQuotaError, storageProblem } from './storage.js';
+import { Autosave, isQuotaError, roomLeft, storageProblem } from './storage.js';
 import { publishSavedStep } from './test-hooks.js';
 
 /** How often the model being trained is autosaved. */
@@ -121,7 +121,7 @@ export class ModelKeeper {
     try {
       await this.autosave.save({ weights: bytes, history: this.historyAt(progress), savedAt: Date.now(), step: progress.step, dataset: data });
     } catch (e) {
-      showError(`Autosave failed: ${await storageProblem(e)}; export the weights to keep them.`);
+      showError(`Autosave failed: ${await storageProblem(e, bytes.byteLength)}; export the weights to keep them.`);
       return;
     }
     this.savedStep = progress.step;
@@ -141,12 +141,8 @@ export class ModelKeeper {
       this.storedDataset = hash;
     } catch (e) {
       this.unkeptDataset = hash;
-      const size = megabytes(dataset.bytes.byteLength);
-      // The browser's estimate of the room left, said only where it agrees that this did not fit
-      // (a quota set by policy or by DevTools is enforced without being estimated).
-      const free = await freeSpace();
-      const room = free !== null && free < dataset.bytes.byteLength ? ` (${megabytes(free)} free)` : '';
-      const why = isQuotaError(e) ? `did not fit in this browser's storage${room}` : `could not be kept in this browser's storage (${await storageProblem(e)})`;
+      const size = megabytes(dataset.blob.size);
+      const why = isQuotaError(e) ? `did not fit in this browser's storage${await roomLeft(dataset.blob.size)}` : `could not be kept in this browser's storage (${await storageProblem(e)})`;
       showError(`The dataset (${size}) ${why}: the model is saved; after a reload, bring the data again.`);
     }
   }

@@ -123,7 +123,7 @@ async function ownDataset(autosave, saved) {
   try {
     const kept = await autosave.readDataset(saved.hash);
     if (!kept) throw new Error(saved.kept === false ? 'it did not fit in this browser\'s storage when it was brought' : 'it is no longer in storage');
-    return datasetOf(kept.bytes, { description: kept.description, split: kept.split });
+    return datasetOf(kept.bytes, { blob: kept.blob, description: kept.description, split: kept.split });
   } catch (e) {
     showError(`The dataset “${saved.name}” the autosaved model was training on could not be restored (${e.message}); the page trains on the MNIST digits instead. Bring the dataset again to go on with it.`);
     return null;

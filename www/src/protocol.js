@@ -54,7 +54,7 @@ export const FROM_WORKER = Object.freeze({
 
 /**
  * To the worker. The commands, each answered by a status:
- * @typedef {{type: 'init', module: WebAssembly.Module, dataset: ArrayBuffer, backend: string,
+ * @typedef {{type: 'init', module: WebAssembly.Module, dataset: Blob, backend: string,
  *            weights: ArrayBuffer, evaluate: boolean | 'views', train: boolean, gapK: number,
  *            optimizer: Optimizer, memoryBudgets: Record<string, MemoryBudget>,
  *            threads: Threads | null, reason?: string, seq: number}} Init
@@ -71,7 +71,7 @@ export const FROM_WORKER = Object.freeze({
  * @typedef {{type: 'backend', backend: string, seq: number}} SwitchBackend the same weights on another backend
  * @typedef {{type: 'optimizer', optimizer: Optimizer, rebuild: boolean, seq: number}} SetOptimizer
  *   from now on; with `rebuild`, the model being trained goes on under them at once
- * @typedef {{type: 'data', dataset: ArrayBuffer, seq: number}} SetData the model being trained
+ * @typedef {{type: 'data', dataset: Blob, seq: number}} SetData the model being trained
  *   goes on with this dataset file from now on (a `started` with reason 'data'), training on if it was
  * @typedef {{type: 'race', backends: string[], train: boolean, seq: number}} Race
  *   times each backend and moves the model to the faster

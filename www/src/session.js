@@ -45,7 +45,7 @@ export class TrainingSession {
     this.on = on;
     /**
      * The data the worker trains on (data-panel.js: Dataset), what a replacement worker starts
-     * with; its bytes are never changed, only sent as copies.
+     * with; its Blob goes to each worker as it is.
      */
     this.dataset = start.dataset;
     this.gapK = start.gapK;
@@ -118,27 +118,26 @@ export class TrainingSession {
       this.crashed(worker, e.message);
     };
     this.worker.onmessageerror = () => this.crashed(worker, 'a message from it could not be read');
-    const dataset = this.dataset.bytes.slice().buffer;
     const bytes = weights.slice().buffer;
     this.worker.postMessage(
-      { type: TO_WORKER.init, module: this.module, dataset, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets, threads: this.threads, reason, seq: ++this.sent },
-      [dataset, bytes],
+      { type: TO_WORKER.init, module: this.module, dataset: this.dataset.blob, weights: bytes, backend, evaluate, train, gapK: this.gapK, optimizer: this.optimizer, memoryBudgets: this.memoryBudgets, threads: this.threads, reason, seq: ++this.sent },
+      [bytes],
     );
   }
 
   /**
    * A command the worker answers with a status once it is done.
-   * @typedef {{seq?: number, type: string, build: () => [object, Transferable[]],
-   *            dataset?: import('./data-panel.js').Dataset, note?: object, brought?: boolean}} Sent
-   *   `seq` is given when it is posted; `build` makes the message afresh (its buffers are
-   *   transferred), so that a replacement worker can be sent it again; `dataset` and `note` are
-   *   what the page sent it with
+   * @typedef {{seq?: number, type: string, fields: object,
+   *            dataset?: import('./data-panel.js').Dataset, note?: object}} Sent
+   *   `seq` is given when it is posted; `fields` are the Command's own (protocol.js), bytes as
+   *   Uint8Arrays, copied afresh into each posting so that a replacement worker can be sent it
+   *   again; `dataset` and `note` are what the page sent it with
    * @param {string} type the Command's type (protocol.js: TO_WORKER)
-   * @param {() => [object, Transferable[]]} build the Command, unnumbered, and what it transfers
+   * @param {object} [fields]
    * @param {{dataset?: object, note?: object}} [about]
    */
-  command(type, build, about = {}) {
-    this.dispatch({ type, build, ...about });
+  command(type, fields = {}, about = {}) {
+    this.dispatch({ type, fields, ...about });
   }
 
   /** Numbers and posts a command, or keeps it for the new worker while the worker is replaced. */
@@ -149,8 +148,14 @@ export class TrainingSession {
     }
     sent.seq = ++this.sent;
     this.unanswered.push(sent);
-    const [message, transfer] = sent.build();
-    this.worker.postMessage({ ...message, seq: sent.seq }, transfer);
+    const transfer = [];
+    const message = { type: sent.type, seq: sent.seq };
+    for (const [key, value] of Object.entries(sent.fields)) {
+      // The worker takes bytes over (transferred, not cloned): each posting gets its own copy.
+      if (value instanceof Uint8Array) transfer.push((message[key] = value.slice().buffer));
+      else message[key] = value;
+    }
+    this.worker.postMessage(message, transfer);
   }
 
   /** Posts a message that is not a command (a request, the gap's samples), or keeps it likewise. */
@@ -202,11 +207,17 @@ export class TrainingSession {
    * between two chunks, and is ended as soon as they arrive, before the page has seen any later
    * chunk; the new worker trains on if this one was training. What the page sends meanwhile
    * waits, and goes to the new worker after its start, in order.
+   * A change asked for during a handover follows it, on the new worker.
    * @returns {Promise<boolean>} false if the worker crashed first (its recovery took over, and
    *   what waited goes to the worker it started)
    */
-  async setThreads(count, backend) {
-    if (this.handover) return false;
+  setThreads(count, backend) {
+    const change = (this.threadsChange ?? Promise.resolve()).then(() => this.handOver(count, backend));
+    this.threadsChange = change.catch(() => false);
+    return change;
+  }
+
+  async handOver(count, backend) {
     const exported = this.exportWeights();
     this.handover = [];
     const weights = await exported;
@@ -227,7 +238,7 @@ export class TrainingSession {
 
   train() {
     this.training = true;
-    this.command(TO_WORKER.train, () => [{ type: TO_WORKER.train }, []]);
+    this.command(TO_WORKER.train);
   }
   /**
    * Times a few training steps on each of `backends` and trains on the faster
@@ -235,9 +246,9 @@ export class TrainingSession {
    */
   race(backends) {
     this.training = true;
-    this.command(TO_WORKER.race, () => [{ type: TO_WORKER.race, backends, train: true }, []]);
+    this.command(TO_WORKER.race, { backends, train: true });
   }
-  pause() { this.command(TO_WORKER.pause, () => [{ type: TO_WORKER.pause }, []]); }
+  pause() { this.command(TO_WORKER.pause); }
   /**
    * Fresh weights and the step count back to 0.
    * @param {{model: import('./protocol.js').ModelSettings,
@@ -245,7 +256,7 @@ export class TrainingSession {
    * @param {boolean} train whether to start training the new model at once
    */
   reset({ model, objective, data }, train = false) {
-    this.command(TO_WORKER.reset, () => [{ type: TO_WORKER.reset, model, objective, data, train }, []]);
+    this.command(TO_WORKER.reset, { model, objective, data, train });
   }
   /**
    * Adam's learning rate and the batch size from now on; with `rebuild`, the model being
@@ -253,7 +264,7 @@ export class TrainingSession {
    */
   setOptimizer(optimizer, rebuild) {
     this.optimizer = optimizer;
-    this.command(TO_WORKER.optimizer, () => [{ type: TO_WORKER.optimizer, optimizer, rebuild }, []]);
+    this.command(TO_WORKER.optimizer, { optimizer, rebuild });
   }
   /** Importance samples for the gap estimate from now on (estimated at once when paused). */
   setGapK(k) {
@@ -265,24 +276,18 @@ export class TrainingSession {
    * @param {object} note what the page shows once the model arrives, handed back with `started`
    */
   load(weights, note) {
-    this.command(TO_WORKER.load, () => {
-      const buffer = weights.slice().buffer;
-      return [{ type: TO_WORKER.load, weights: buffer }, [buffer]];
-    }, { note });
+    this.command(TO_WORKER.load, { weights }, { note });
   }
   /**
    * Trains the model on `dataset` (data-panel.js: Dataset) from now on, if the worker accepts
    * it: it becomes `this.dataset` when the `started` it brings arrives.
    */
   setData(dataset) {
-    this.command(TO_WORKER.data, () => {
-      const buffer = dataset.bytes.slice().buffer;
-      return [{ type: TO_WORKER.data, dataset: buffer }, [buffer]];
-    }, { dataset });
+    this.command(TO_WORKER.data, { dataset: dataset.blob }, { dataset });
   }
 
   /** Moves training, weights and all, to another backend. */
-  switchBackend(backend) { this.command(TO_WORKER.backend, () => [{ type: TO_WORKER.backend, backend }, []]); }
+  switchBackend(backend) { this.command(TO_WORKER.backend, { backend }); }
 
   /** @returns {Promise<Uint8Array | undefined>} the exact current weights, as a weights file */
   exportWeights() { return this.request(TO_WORKER.export); }

@@ -53,7 +53,7 @@ async function inMemory(saved) {
 }
 
 /** How much this origin may still store, as the browser estimates it, or null where it says nothing. */
-export async function freeSpace() {
+async function freeSpace() {
   try {
     const { quota, usage } = await navigator.storage.estimate();
     return Number.isFinite(quota) && Number.isFinite(usage) ? Math.max(0, quota - usage) : null;
@@ -68,14 +68,18 @@ export async function freeSpace() {
  */
 export const isQuotaError = (error) => error?.name === 'QuotaExceededError' || /quota/i.test(error?.message ?? '');
 
-/** What a failed write of storage says to a person: never an empty pair of parentheses. */
-export async function storageProblem(error) {
-  if (isQuotaError(error)) {
-    const free = await freeSpace();
-    // The estimate is said only where it is small: a quota set by policy or DevTools is enforced
-    // without being estimated.
-    return `this browser's storage for the page is full${free !== null && free < 100e6 ? ` (${megabytes(free)} free)` : ''}`;
-  }
+/**
+ * The browser's estimate of the room left, as " (40 MB free)", said only where it agrees that
+ * `bytes` did not fit: a quota set by policy or by DevTools is enforced without being estimated.
+ */
+export async function roomLeft(bytes) {
+  const free = await freeSpace();
+  return free !== null && free < bytes ? ` (${megabytes(free)} free)` : '';
+}
+
+/** What a failed write of `bytes` says to a person: never an empty pair of parentheses. */
+export async function storageProblem(error, bytes = 0) {
+  if (isQuotaError(error)) return `this browser's storage for the page is full${await roomLeft(bytes)}`;
   return error?.message || error?.name || String(error);
 }
 
@@ -216,21 +220,21 @@ export class Autosave {
    * Keeps a dataset file (as a Blob, like the weights) with what the page says of it.
    * @param {import('./data-panel.js').Dataset} dataset
    */
-  saveDataset({ bytes, summary, description, split }) {
-    return set(DATASET + summary.hash, { bytes: new Blob([bytes]), name: summary.name, description, split });
+  saveDataset({ blob, summary, description, split }) {
+    return set(DATASET + summary.hash, { bytes: blob, name: summary.name, description, split });
   }
 
   /**
    * The dataset `hash` as storage keeps it, taken into use by this tab first (`useDataset`), so
    * that no other tab prunes it between the read and the use.
    * @param {string} hash
-   * @returns {Promise<{bytes: Uint8Array, description: string, split?: object} | undefined>}
+   * @returns {Promise<{bytes: Uint8Array, blob: Blob, description: string, split?: object} | undefined>}
    */
   async readDataset(hash) {
     await this.useDataset(hash);
     const kept = await get(DATASET + hash);
     if (!kept || !(kept.bytes instanceof Blob)) return undefined;
-    return { bytes: new Uint8Array(await kept.bytes.arrayBuffer()), description: kept.description ?? '', split: kept.split };
+    return { bytes: new Uint8Array(await kept.bytes.arrayBuffer()), blob: kept.bytes, description: kept.description ?? '', split: kept.split };
   }
 
   /**
@@ -239,7 +243,14 @@ export class Autosave {
    * dataset another tab is using stays in storage even before any slot names it.
    * @param {string | null} hash
    */
-  async useDataset(hash) {
+  useDataset(hash) {
+    // One change at a time: two overlapping calls would each wait for a lock, and the first
+    // granted would be overwritten and never released.
+    this.datasetChange = (this.datasetChange ?? Promise.resolve()).then(() => this.holdDataset(hash));
+    return this.datasetChange;
+  }
+
+  async holdDataset(hash) {
     if (this.datasetInUse?.hash === hash) return;
     this.datasetInUse?.release();
     this.datasetInUse = null;

@@ -159,7 +159,7 @@ async function handle(message) {
       stop();
       const weights = await model.trainer.exportWeights();
       const previous = model.dataset;
-      model.dataset = new Uint8Array(message.dataset);
+      model.dataset = new Uint8Array(await message.dataset.arrayBuffer());
       try {
         await start('data', model.trainer.backend().kind, weights, true);
       } catch (e) {

@@ -44,7 +44,7 @@ export class Model {
   async init(message) {
     this.wasm = await init({ module_or_path: message.module });
     this.threads = message.threads ?? null;
-    this.dataset = new Uint8Array(message.dataset);
+    this.dataset = new Uint8Array(await message.dataset.arrayBuffer());
     this.gapK = message.gapK ?? this.gapK;
     this.optimizer = message.optimizer ?? this.optimizer;
     this.memoryBudgets = message.memoryBudgets ?? {};
