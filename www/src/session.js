@@ -128,10 +128,11 @@ export class TrainingSession {
   /**
    * A command the worker answers with a status once it is done.
    * @typedef {{seq?: number, type: string, fields: object,
-   *            dataset?: import('./data-panel.js').Dataset, note?: object}} Sent
+   *            dataset?: import('./data-panel.js').Dataset, note?: object, brought?: boolean}} Sent
    *   `seq` is given when it is posted; `fields` are the Command's own (protocol.js), bytes as
    *   Uint8Arrays, copied afresh into each posting so that a replacement worker can be sent it
-   *   again; `dataset` and `note` are what the page sent it with
+   *   again; `dataset` and `note` are what the page sent it with; `brought` is set when a
+   *   `started` came of it
    * @param {string} type the Command's type (protocol.js: TO_WORKER)
    * @param {object} [fields]
    * @param {{dataset?: object, note?: object}} [about]

@@ -246,8 +246,10 @@ export class Autosave {
   useDataset(hash) {
     // One change at a time: two overlapping calls would each wait for a lock, and the first
     // granted would be overwritten and never released.
-    this.datasetChange = (this.datasetChange ?? Promise.resolve()).then(() => this.holdDataset(hash));
-    return this.datasetChange;
+    const change = (this.datasetChange ?? Promise.resolve()).then(() => this.holdDataset(hash));
+    // A failed change (Web Locks refusing the request) must not stop every later one.
+    this.datasetChange = change.catch(() => {});
+    return change;
   }
 
   async holdDataset(hash) {
