@@ -10,7 +10,8 @@ import { launch, openPage, waitForState } from '../tests/browser/harness.mjs';
 
 /**
  * Brings a folder of `count` PNGs into the page at `url`.
- * @returns {Promise<{count: number, handOverSeconds: number, readSeconds: number, longTasks: number[], conversion: string}>}
+ * @returns {Promise<{count: number, handOverSeconds: number, readSeconds: number, longTasks: {ms: number, scripts: string}[], conversion: string}>}
+ *   `longTasks`: each main-thread task of 50 ms or more, with the scripts its frame ran
  */
 export async function bringFolder(url, count) {
   const folder = mkdtempSync(join(tmpdir(), 'latent-lab-bench-data-'));
@@ -27,6 +28,14 @@ export async function bringFolder(url, count) {
     await page.evaluate(() => {
       window.benchTasks = [];
       new PerformanceObserver((list) => window.benchTasks.push(...list.getEntries().map((e) => [e.startTime, e.duration]))).observe({ type: 'longtask' });
+      // Long animation frames name the scripts that ran in them, which a long task does not.
+      window.benchFrames = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const scripts = e.scripts.filter((s) => s.duration >= 5).map((s) => `${s.invoker} ${Math.round(s.duration)} ms`);
+          window.benchFrames.push([e.startTime, e.startTime + e.duration, scripts.join(', ') || 'no script of 5 ms']);
+        }
+      }).observe({ type: 'long-animation-frame' });
       document.getElementById('data-folder').addEventListener('change', () => (window.benchPicked = performance.now()), { capture: true, once: true });
     });
     const start = Date.now();
@@ -43,7 +52,12 @@ export async function bringFolder(url, count) {
       // Playwright sets the files and fires the change event in one task: only what the page did
       // from the change event on is the page's.
       longTasks: await page.evaluate(() =>
-        window.benchTasks.map(([start, duration]) => start + duration - Math.max(start, window.benchPicked)).filter((ms) => ms >= 50),
+        window.benchTasks
+          .map(([start, duration]) => {
+            const frame = window.benchFrames.find(([from, to]) => from <= start + 1 && to >= start + duration - 1);
+            return { ms: start + duration - Math.max(start, window.benchPicked), scripts: frame?.[2] ?? 'not in a long animation frame' };
+          })
+          .filter(({ ms }) => ms >= 50),
       ),
       conversion: await page.textContent('#data-conversion'),
     };

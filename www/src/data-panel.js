@@ -70,9 +70,12 @@ export class DataPanel {
     $('data-folder-button').addEventListener('click', () => folder.click());
     for (const picker of [files, folder]) {
       picker.addEventListener('change', () => {
-        const brought = pickedFiles(picker.files);
-        picker.value = '';
-        if (brought.length) this.bring(() => brought);
+        const list = picker.files;
+        if (!list.length) return;
+        // Cleared (so that the same folder can be picked again) only once listed: clearing the
+        // picker empties its list.
+        const listed = pickedFiles(list).finally(() => (picker.value = ''));
+        this.bring(() => listed);
       });
     }
     $('data-mnist').addEventListener('click', () => this.backToMnist());

@@ -74,10 +74,11 @@ export class ModelKeeper {
 
   /**
    * Weights now on screen. Kept when `trained` says this tab trained the model and they are
-   * newer than the last save (an autosave may have caught the steps before them).
+   * newer than the last save (an autosave may have caught the steps before them). `blob`: the
+   * same file as a Blob, where the training worker made one.
    */
-  weightsShown(bytes, progress, trained) {
-    this.latest = { bytes, progress };
+  weightsShown(bytes, progress, trained, blob) {
+    this.latest = { bytes, blob, progress };
     if (trained && progress.step !== this.savedStep) this.unsaved = true;
   }
 
@@ -114,12 +115,12 @@ export class ModelKeeper {
   async save() {
     if (!this.unsaved || !this.latest || !this.autosave) return;
     this.unsaved = false;
-    const { bytes, progress } = this.latest;
+    const { bytes, blob, progress } = this.latest;
     const dataset = this.dataset;
     const hash = dataset?.summary.hash;
     const data = dataset ? { hash, name: dataset.summary.name, ...(this.unkeptDataset === hash ? { kept: false } : {}) } : undefined;
     try {
-      await this.autosave.save({ weights: bytes, history: this.historyAt(progress), savedAt: Date.now(), step: progress.step, dataset: data });
+      await this.autosave.save({ weights: blob ?? bytes, history: this.historyAt(progress), savedAt: Date.now(), step: progress.step, dataset: data });
     } catch (e) {
       showError(`Autosave failed: ${await storageProblem(e, bytes.byteLength)}; export the weights to keep them.`);
       return;

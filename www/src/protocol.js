@@ -86,7 +86,7 @@ export const FROM_WORKER = Object.freeze({
 /**
  * From the worker:
  * @typedef {{type: 'started', reason: string, settings: TrainingSettings, weights: Uint8Array,
- *            progress: Progress, backend: Backend, seq: number}} Started
+ *            weightsBlob: Blob, progress: Progress, backend: Backend, seq: number}} Started
  *   a new model takes over (reason: init, load, reset, backend, optimizer, data, race or threads; seq: the
  *   command that brought it), sent before its figures with everything about it at once, so
  *   the page changes all or nothing
@@ -99,7 +99,8 @@ export const FROM_WORKER = Object.freeze({
  *   `plotted` false for one that only refreshes the views
  * @typedef {{type: 'gap', progress: Progress, report: object}} Gap the ELBO against the
  *   importance-weighted bound
- * @typedef {{type: 'weights', bytes: Uint8Array, progress: Progress}} Weights for the page's viewer
+ * @typedef {{type: 'weights', bytes: Uint8Array, blob: Blob, progress: Progress}} Weights for the
+ *   page's viewer, and the same file as a Blob for its autosave
  * @typedef {{type: 'raced', race: RaceResult}} Raced sent before the model moves to the faster backend
  * @typedef {{speeds: Record<string, {imagesPerSecond?: number, error?: string}>,
  *            chosen: string}} RaceResult

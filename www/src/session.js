@@ -86,7 +86,7 @@ export class TrainingSession {
           const command = this.unanswered.find((c) => c.seq === data.seq);
           if (command) command.brought = true;
           if (data.reason === 'data' && command?.dataset) this.dataset = command.dataset;
-          return on.started(data.reason, { settings: data.settings, weights: data.weights, progress: data.progress, backend: data.backend }, command);
+          return on.started(data.reason, { settings: data.settings, weights: data.weights, weightsBlob: data.weightsBlob, progress: data.progress, backend: data.backend }, command);
         }
         case FROM_WORKER.status: {
           const answered = this.unanswered.filter((c) => c.seq <= data.seq);
@@ -99,7 +99,7 @@ export class TrainingSession {
         case FROM_WORKER.steps: return on.steps(data.stats, data.stepsPerSecond);
         case FROM_WORKER.heldout: return on.heldout(data.progress, data.report, data.plotted !== false);
         case FROM_WORKER.gap: return on.gap(data.progress, data.report);
-        case FROM_WORKER.weights: return on.weights(data.bytes, data.progress);
+        case FROM_WORKER.weights: return on.weights(data.bytes, data.progress, data.blob);
         case FROM_WORKER.raced: return on.raced(data.race);
         case FROM_WORKER.diverged: return on.diverged(data.divergence, data.progress);
         case FROM_WORKER.deviceLost: return on.deviceLost(data.message, data.training);

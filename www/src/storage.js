@@ -208,12 +208,14 @@ export class Autosave {
     return isSavedModel(saved) ? inMemory(saved) : undefined;
   }
 
-  /** @param {SavedModel} saved */
+  /** @param {SavedModel | (Omit<SavedModel, 'weights'> & {weights: Blob})} saved */
   save(saved) {
     // The weights as a Blob, which IndexedDB keeps beside the record: stored as the Uint8Array
     // itself, a 12 MB model was serialised on the main thread within the put, a 50 ms task every
-    // autosave; listing the slots then also read every slot's weights.
-    return set(SLOT + this.id, { ...saved, weights: new Blob([saved.weights]) });
+    // autosave; listing the slots then also read every slot's weights. The training worker makes
+    // the Blob where it can (worker/model.js: weightsBlob).
+    const weights = saved.weights instanceof Blob ? saved.weights : new Blob([saved.weights]);
+    return set(SLOT + this.id, { ...saved, weights });
   }
 
   /**

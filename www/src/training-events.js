@@ -89,9 +89,9 @@ export class TrainingEvents {
   }
 
   /** Puts a model (its viewer, weights file and progress) on screen: sliders, drawing, views. */
-  showModel(next, bytes, progress) {
+  showModel(next, bytes, progress, blob) {
     this.modelView.replaceViewer(next);
-    this.keeper.weightsShown(bytes, progress, this.controls.trained);
+    this.keeper.weightsShown(bytes, progress, this.controls.trained, blob);
     publishWeightsStep(progress.step);
     this.controls.showProgress(progress);
     this.views.modelChanged(next.latentSize);
@@ -140,7 +140,7 @@ export class TrainingEvents {
     $('model-description').textContent = describeSettings(settings.current);
     $('figure-meaning').textContent = FIGURE_NOTES[figureMeaning(settings.current)];
     publishModel(settings.current);
-    this.showModel(next, model.weights, model.progress);
+    this.showModel(next, model.weights, model.progress, model.weightsBlob);
     if (reason === 'init' || reason === 'load') this.warnIfOtherData(next);
   }
 
@@ -209,9 +209,9 @@ export class TrainingEvents {
     this.gapPlot.add(epochOf(progress), report);
   }
 
-  weights(bytes, progress) {
+  weights(bytes, progress, blob) {
     const next = attempt('Loading the trained weights', () => new Viewer(bytes));
-    if (next) this.showModel(next, bytes, progress);
+    if (next) this.showModel(next, bytes, progress, blob);
   }
 
   diverged(divergence, progress) {
