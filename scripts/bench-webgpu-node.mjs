@@ -8,12 +8,15 @@
 // browser (bench/gpu-work.mjs).
 //
 // Usage: node scripts/bench-webgpu-node.mjs [--seconds 20] [--model mlp|conv|both] [--no-peer]
-//                                           [--software] [--no-build]
-// --software runs on SwiftShader's Vulkan driver, from Debian's chromium package, where the
-// machine has no GPU (and Dawn finds no usable Vulkan device of its own).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+//                                           [--driver gpu|swiftshader|lavapipe|software] [--no-build]
+// --driver picks the Vulkan driver Dawn runs on: `gpu` (the default) the machine's own; on a
+// machine without a GPU, `swiftshader` (from Debian's chromium package, the adapter headless
+// Chromium has here), `lavapipe` (Mesa 25's software Vulkan, set up by scripts/lavapipe.sh), or
+// `software` for both, one after the other, with a table comparing them. Each driver runs in a
+// process of its own, since the Vulkan loader reads its driver and library path at start-up.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import vm from 'node:vm';
@@ -27,13 +30,16 @@ const { values: options } = parseArgs({
     seconds: { type: 'string', default: '20' },
     model: { type: 'string', default: 'both' },
     'no-peer': { type: 'boolean', default: false },
-    software: { type: 'boolean', default: false },
+    driver: { type: 'string', default: 'gpu' },
     'no-build': { type: 'boolean', default: false },
+    // Set by this script for the process of one software driver: where it writes its figures.
+    'summary-to': { type: 'string' },
   },
 });
 const seconds = Number(options.seconds);
 const BATCH = 128;
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const SWIFTSHADER_LIBRARIES = '/usr/lib/chromium';
 
 const run = (command, args, cwd = root) => execFileSync(command, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
 if (!options['no-build']) {
@@ -44,10 +50,63 @@ if (!existsSync(join(root, 'bench', 'node_modules', 'webgpu'))) {
   console.error('installing Dawn and TensorFlow.js for the benchmark (bench/package.json)…');
   run('npm', ['ci', '--no-audit', '--no-fund'], join(root, 'bench'));
 }
-if (options.software) {
-  if (!existsSync(SWIFTSHADER_ICD)) throw new Error(`--software needs ${SWIFTSHADER_ICD} (Debian's chromium package)`);
-  // Read by the Vulkan loader when Dawn first starts it, below.
-  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+
+const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
+
+/** The environment Dawn needs to start on a software driver (the Vulkan loader reads it once). */
+function driverEnvironment(driver) {
+  if (driver === 'swiftshader') {
+    if (!existsSync(SWIFTSHADER_ICD)) throw new Error(`--driver swiftshader needs ${SWIFTSHADER_ICD} (Debian's chromium package)`);
+    // Chromium's folder has the Vulkan loader beside SwiftShader.
+    return { VK_ICD_FILENAMES: SWIFTSHADER_ICD, LD_LIBRARY_PATH: SWIFTSHADER_LIBRARIES };
+  }
+  const icd = execFileSync(join(root, 'scripts', 'lavapipe.sh'), [], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  const libraries = readFileSync(join(icd, '..', 'library-path'), 'utf8').trim();
+  return { VK_ICD_FILENAMES: icd, LD_LIBRARY_PATH: libraries };
+}
+
+const DRIVERS = { gpu: ['gpu'], swiftshader: ['swiftshader'], lavapipe: ['lavapipe'], software: ['swiftshader', 'lavapipe'] };
+const drivers = DRIVERS[options.driver];
+if (!drivers) throw new Error(`--driver is one of ${Object.keys(DRIVERS).join(', ')}, not ${options.driver}`);
+if (drivers[0] !== 'gpu' && !options['summary-to']) {
+  // One process per software driver, each printing its own tables, then the drivers side by side.
+  const folder = mkdtempSync(join(tmpdir(), 'latent-lab-drivers-'));
+  const summaries = [];
+  try {
+    for (const driver of drivers) {
+      const summaryFile = join(folder, `${driver}.json`);
+      const passed = process.argv.slice(2).filter((arg, i, all) => arg !== '--no-build' && !arg.startsWith('--driver') && all[i - 1] !== '--driver');
+      const child = spawnSync(process.execPath, [import.meta.filename, ...passed, '--no-build', '--driver', driver, '--summary-to', summaryFile], {
+        stdio: 'inherit',
+        env: { ...process.env, ...driverEnvironment(driver) },
+      });
+      if (child.status !== 0) throw new Error(`the benchmark on ${driver} failed (exit ${child.status})`);
+      summaries.push(JSON.parse(readFileSync(summaryFile, 'utf8')));
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  printDrivers(summaries);
+  if (options['summary-to']) {
+  const mlpWork = mlp && { ...mlp, work: { steps: mlp.work.steps } };
+  writeFileSync(options['summary-to'], JSON.stringify({ driver: drivers[0], adapter: adapterName, mlp: mlpWork, peer, split }));
+}
+process.exit(0);
+}
+
+/** Both drivers' default-model figures beside TF.js's on the same driver. */
+function printDrivers(summaries) {
+  console.log(`\n## the default model on each driver, TensorFlow.js webgpu in the same process on the same driver`);
+  console.log('| driver | adapter | latent-lab images/s | TF.js images/s | ratio | first step (latent-lab / TF.js) | dispatches / step (latent-lab / TF.js) | submits / step | readbacks / step | per chunk (dispatches, submits, readbacks) |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const s of summaries) {
+    const { mlp, peer, split } = s;
+    const per = (w, key) => (w && w.steps > 0 ? w[key] / w.steps : NaN);
+    const pair = (a, b, digits = 0) => `${fmt(a, digits)} / ${fmt(b, digits)}`;
+    console.log(
+      `| ${s.driver} | ${s.adapter} | ${fmt(mlp?.imagesPerSecond)} | ${fmt(peer?.imagesPerSecond)} | ${fmt(mlp && peer ? mlp.imagesPerSecond / peer.imagesPerSecond : NaN, 2)}× | ${pair(mlp?.firstStep, peer?.firstStep, 2)} s | ${pair(per(mlp?.work.steps, 'dispatches'), per(peer?.gpu, 'dispatches'))} | ${pair(per(mlp?.work.steps, 'submits'), per(peer?.gpu, 'submits'), 1)} | ${pair(per(mlp?.work.steps, 'readbacks'), per(peer?.gpu, 'readbacks'), 2)} | ${split ? `${fmt(split.dispatches.chunk)}, ${fmt(split.submits.chunk, 1)}, ${fmt(split.readbacks.chunk, 1)}` : '—'} |`,
+    );
+  }
 }
 
 // WebGPU as a page's worker sees it. wgpu finds `navigator.gpu` through the global scope's
@@ -62,7 +121,7 @@ globalThis.self = globalThis;
 const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
 if (!adapter) {
   throw new Error(
-    'Dawn found no WebGPU adapter. On a machine without a GPU, pass --software (SwiftShader); on a GPU machine, check that its Vulkan driver is installed (vulkaninfo).',
+    'Dawn found no WebGPU adapter. On a machine without a GPU, pass --driver software (SwiftShader and lavapipe); on a GPU machine, check that its Vulkan driver is installed (vulkaninfo).',
   );
 }
 const info = adapter.info;
@@ -132,7 +191,6 @@ async function startWorker() {
   };
 }
 
-const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—');
 
 /**
  * latent-lab's worker training `model` (the default MLP, or the convolutional one) on WebGPU:
@@ -246,7 +304,7 @@ if (!options['no-peer']) {
 
 const wasmBytes = readFileSync(join(root, 'pkg', 'latent_lab_bg.wasm')).length;
 console.log(`\n## latent-lab on WebGPU in Node (Dawn), ${new Date().toISOString().slice(0, 16)}Z`);
-console.log(`${cpus().length} × ${cpus()[0].model}; adapter: ${adapterName}${adapter.isFallbackAdapter || options.software ? ' (software)' : ''}; Node ${process.version}; webgpu (Dawn) ${JSON.parse(readFileSync(join(root, 'bench', 'node_modules', 'webgpu', 'package.json'), 'utf8')).version}; wasm ${fmt(wasmBytes / 1e6, 1)} MB; ${seconds} s per run after a quarter as warm-up; batch ${BATCH}\n`);
+console.log(`${cpus().length} × ${cpus()[0].model}; adapter: ${adapterName}${adapter.isFallbackAdapter || drivers[0] !== 'gpu' ? ` (software: ${drivers[0]})` : ''}; Node ${process.version}; webgpu (Dawn) ${JSON.parse(readFileSync(join(root, 'bench', 'node_modules', 'webgpu', 'package.json'), 'utf8')).version}; wasm ${fmt(wasmBytes / 1e6, 1)} MB; ${seconds} s per run after a quarter as warm-up; batch ${BATCH}\n`);
 console.log('| training on WebGPU | images/s | first step | dispatches / step | queue submits / step | writeBuffer calls / step | readbacks / step | distinct pipelines | steps counted |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 const row = (name, imagesPerSecond, firstStep, w) => {
@@ -274,5 +332,12 @@ for (const r of results) {
   if (kernels.length) {
     console.log(`\n${r.model}: dispatches per step by kernel: ${kernels.slice(0, 20).map(([label, n]) => `${label.slice(0, 50)} ${fmt(n / r.work.steps.steps, 1)}`).join('; ')}`);
   }
+}
+if (options['summary-to']) {
+  const mlpWork = mlp && { ...mlp, work: { steps: mlp.work.steps } };
+  writeFileSync(options['summary-to'], JSON.stringify({ driver: drivers[0], adapter: adapterName, mlp: mlpWork, peer, split }));
+}
+if (options['summary-to']) {
+  writeFileSync(options['summary-to'], JSON.stringify({ driver: drivers[0], adapter: adapterName, mlp: mlp && { ...mlp, work: { steps: mlp.work.steps } }, peer, split }));
 }
 process.exit(0);
