@@ -87,11 +87,7 @@ if (drivers[0] !== 'gpu' && !options['summary-to']) {
     rmSync(folder, { recursive: true, force: true });
   }
   printDrivers(summaries);
-  if (options['summary-to']) {
-  const mlpWork = mlp && { ...mlp, work: { steps: mlp.work.steps } };
-  writeFileSync(options['summary-to'], JSON.stringify({ driver: drivers[0], adapter: adapterName, mlp: mlpWork, peer, split }));
-}
-process.exit(0);
+  process.exit(0);
 }
 
 /** Both drivers' default-model figures beside TF.js's on the same driver. */
@@ -190,7 +186,6 @@ async function startWorker() {
     check,
   };
 }
-
 
 /**
  * latent-lab's worker training `model` (the default MLP, or the convolutional one) on WebGPU:
@@ -332,10 +327,6 @@ for (const r of results) {
   if (kernels.length) {
     console.log(`\n${r.model}: dispatches per step by kernel: ${kernels.slice(0, 20).map(([label, n]) => `${label.slice(0, 50)} ${fmt(n / r.work.steps.steps, 1)}`).join('; ')}`);
   }
-}
-if (options['summary-to']) {
-  const mlpWork = mlp && { ...mlp, work: { steps: mlp.work.steps } };
-  writeFileSync(options['summary-to'], JSON.stringify({ driver: drivers[0], adapter: adapterName, mlp: mlpWork, peer, split }));
 }
 if (options['summary-to']) {
   writeFileSync(options['summary-to'], JSON.stringify({ driver: drivers[0], adapter: adapterName, mlp: mlp && { ...mlp, work: { steps: mlp.work.steps } }, peer, split }));

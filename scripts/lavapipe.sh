@@ -38,7 +38,7 @@ for lib in $(apt-cache "${apt_private[@]}" depends mesa-vulkan-drivers/bookworm-
   packages+=("$lib")
 done
 (cd "$work/debs" && apt-get "${apt_private[@]}" download -t bookworm-backports "${packages[@]}" >&2 2>/dev/null || apt-get "${apt_private[@]}" download "${packages[@]}" >&2)
-mkdir -p "$home.partial"
+rm -rf "$home.partial" && mkdir -p "$home.partial"
 for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$home.partial"; done
 lvp=$(find "$home.partial" -name libvulkan_lvp.so | head -1)
 [[ -n $lvp ]] || { echo "lavapipe: no libvulkan_lvp.so in ${packages[*]}" >&2; exit 1; }
@@ -47,8 +47,9 @@ missing=$(LD_LIBRARY_PATH=$(dirname "$lvp") ldd "$lvp" | grep 'not found' || tru
 rm -rf "$home" && mv "$home.partial" "$home"
 lvp=${lvp/#"$home.partial"/"$home"}
 libdir=$(dirname "$lvp")
+# The ICD last: its presence is what marks the folder as complete.
+echo "$libdir" > "$home/library-path"
 cat > "$icd" <<JSON
 { "file_format_version": "1.0.0", "ICD": { "library_path": "$lvp", "api_version": "1.3.0" } }
 JSON
-echo "$libdir" > "$home/library-path"
 echo "$icd"
