@@ -86,12 +86,71 @@ pub async fn gpu_device() -> Result<Device, String> {
     if let Some(device) = GPU_DEVICE.lock().map_err(|e| e.to_string())?.as_ref() {
         return Ok(device.clone());
     }
+    #[cfg(target_family = "wasm")]
+    let device = Device::wgpu_options()
+        .setup(webgpu_setup().await?)
+        .init()
+        .map_err(|e| format!("WebGPU is not available: {e}"))?;
+    #[cfg(not(target_family = "wasm"))]
     let device = Device::wgpu_options()
         .init_async()
         .await
         .map_err(|e| format!("WebGPU is not available: {e}"))?;
     *GPU_DEVICE.lock().map_err(|e| e.to_string())? = Some(device.clone());
     Ok(device)
+}
+
+/// The most storage buffers a shader stage of the page's WebGPU device may bind. burn's fusion
+/// sizes its fused kernels to the device's limit, and with 15 or more it splits a training step
+/// of the default model into 115–120 dispatches instead of 81–82 (Mesa 25's lavapipe in Dawn,
+/// which offers 16; SwiftShader offers 12; `scripts/bench-webgpu-node.mjs --driver lavapipe`
+/// with the adapter's limit set to each of 8, 10–16: 107, 85, 82, 82, 82, 81, 120, 115). The
+/// convolutional model's step is the same at 14 and 16 (225 and 222).
+#[cfg(all(feature = "webgpu", target_family = "wasm"))]
+pub const WEBGPU_STORAGE_BUFFERS: u32 = 14;
+
+/// The browser's WebGPU adapter and a device on it, requested as burn's own setup requests it
+/// (the adapter's features and limits, memory hints for usage) except for the storage buffers,
+/// capped at [`WEBGPU_STORAGE_BUFFERS`].
+#[cfg(all(feature = "webgpu", target_family = "wasm"))]
+async fn webgpu_setup() -> Result<burn::tensor::wgpu::WgpuSetup, String> {
+    use burn::tensor::wgpu::{WgpuSetup, wgpu};
+    let unavailable = |e: String| format!("WebGPU is not available: {e}");
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::BROWSER_WEBGPU,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    let adapter = instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    let mut limits = adapter.limits();
+    limits.max_storage_buffers_per_shader_stage = limits
+        .max_storage_buffers_per_shader_stage
+        .min(WEBGPU_STORAGE_BUFFERS);
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: None,
+            required_features: adapter
+                .features()
+                .difference(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS),
+            required_limits: limits,
+            memory_hints: wgpu::MemoryHints::MemoryUsage,
+            trace: wgpu::Trace::Off,
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+        })
+        .await
+        .map_err(|e| unavailable(e.to_string()))?;
+    Ok(WgpuSetup {
+        instance,
+        adapter,
+        device,
+        queue,
+        backend: wgpu::Backend::BrowserWebGpu,
+    })
 }
 
 /// The threaded CPU build of the page has no WebGPU (Cargo.toml says why).
