@@ -103,9 +103,11 @@ pub async fn gpu_device() -> Result<Device, String> {
 /// The most storage buffers a shader stage of the page's WebGPU device may bind. burn's fusion
 /// sizes its fused kernels to the device's limit, and with 15 or more it splits a training step
 /// of the default model into 115–120 dispatches instead of 81–82 (Mesa 25's lavapipe in Dawn,
-/// which offers 16; SwiftShader offers 12; `scripts/bench-webgpu-node.mjs --driver lavapipe`
-/// with the adapter's limit set to each of 8, 10–16: 107, 85, 82, 82, 82, 81, 120, 115). The
-/// convolutional model's step is the same at 14 and 16 (225 and 222).
+/// which offers 16; SwiftShader offers 12). Measured with `scripts/bench-webgpu-node.mjs
+/// --driver lavapipe` and a temporary wrapper around `requestAdapter` that lowered the limit it
+/// reports, to each of 8, 10–16: 107, 85, 82, 82, 82, 81, 120, 115 dispatches a step
+/// (BENCHMARKS.md, "Fusion and the storage-buffer limit"). The convolutional model's step is
+/// the same at 14 and 16 (225 and 222).
 #[cfg(all(feature = "webgpu", target_family = "wasm"))]
 pub const WEBGPU_STORAGE_BUFFERS: u32 = 14;
 
