@@ -12,5 +12,8 @@ cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --features fusion -- -D warnings
 (source scripts/threaded-env.sh && cargo clippy --target wasm32-unknown-unknown --lib "${THREADED_CARGO_ARGS[@]}" -- -D warnings)
 cargo test
+# The packing kernel and Adam over flat buffers on burn's GPU backend too, on SwiftShader's Vulkan.
+LATENT_LAB_TEST_GPU=1 VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json \
+  LD_LIBRARY_PATH=/usr/lib/chromium cargo test --test flat_adam
 node --test tests/js/
 node --test --test-concurrency=1 tests/browser/

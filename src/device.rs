@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "webgpu")]
 use std::sync::Mutex;
 
+use crate::packing::Layout;
+
 /// The backends a person can choose between in the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -169,13 +171,24 @@ pub async fn open(kind: BackendKind) -> Result<Device, String> {
     }
 }
 
-/// Reads 1-D tensors back from the device as one: concatenated there first, so the read is one
-/// round trip. On WebGPU each tensor read is its own `mapAsync`, even within a transaction
-/// (counted by `scripts/bench.mjs`: a chunk of training steps took 3 and a weight sync 14 when
-/// read tensor by tensor). `what` names the values in errors.
+/// Reads 1-D tensors back from the device as one: packed there first, so the read is one round
+/// trip. On WebGPU each tensor read is its own `mapAsync`, even within a transaction (counted by
+/// `scripts/bench.mjs`: a chunk of training steps took 3 and a weight sync 14 when read tensor by
+/// tensor), and `Tensor::cat` costs a dispatch per tensor where packing costs one per
+/// [`crate::packing::PACK_INPUTS`]. `what` names the values in errors.
 pub async fn read_concatenated(tensors: Vec<Tensor<1>>, what: &str) -> Result<Vec<f32>, String> {
+    if tensors.is_empty() {
+        return Ok(Vec::new());
+    }
     let expected: usize = tensors.iter().map(|t| t.dims()[0]).sum();
-    let values = Tensor::cat(tensors, 0)
+    let layout = Layout::back_to_back(tensors.iter().map(|t| t.shape()).collect());
+    let values = layout
+        .pack(
+            tensors
+                .into_iter()
+                .map(|t| t.inner().into_dispatch())
+                .collect(),
+        )
         .into_data_async()
         .await
         .map_err(|e| format!("reading {what} back from the device failed: {e:?}"))?

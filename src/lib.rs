@@ -18,6 +18,7 @@ pub mod memory;
 pub mod model;
 pub mod objective;
 pub mod optimizer_settings;
+pub mod packing;
 pub mod posterior;
 pub mod progress;
 pub mod trainer;

@@ -74,8 +74,13 @@ pub struct MemoryBudget {
 /// and Adam's two moments twice (the current ones and the snapshot a divergence rolls back to:
 /// 6 copies, measured exactly); during the last step of a chunk it also holds the candidate
 /// snapshot and builds the gradients and the next model and moments, 9.6 copies at the
-/// measured peak of small batches, rounded up.
-const PARAMETER_COPIES: u64 = 10;
+/// measured peak of small batches, rounded up. Adam over flat buffers (src/trainer/adam.rs) adds
+/// the packed gradient beside the per-tensor ones: 12 copies bound the measured peak again.
+const PARAMETER_COPIES: u64 = 12;
+
+/// The zeros between the segments of the flat buffers, at most one alignment per parameter
+/// tensor (bounded here by 32 tensors, more than any architecture has).
+const PADDING_BYTES: u64 = 32 * crate::packing::SEGMENT_ALIGNMENT as u64 * F32;
 
 /// What does not grow with the settings: the held-out split (1,000 images, 3.1 MB as f32),
 /// the dataset's bytes and their parsed copy while the trainer starts (15.7 MB), and wasm's
@@ -101,7 +106,8 @@ impl TrainerConfig {
             largest_tensor_bytes: largest_activation
                 .saturating_mul(F32)
                 .max(data_bytes)
-                .max(model.largest_parameter_count().saturating_mul(F32)),
+                // Every parameter in one flat buffer (and each moment, and the gradient).
+                .max(parameter_bytes.saturating_add(PADDING_BYTES)),
         }
     }
 

@@ -3,16 +3,18 @@
 //! of [`crate::objective::Objective`]. Figures are accumulated on the device and read back only when asked for, with
 //! async reads, since a sync read on WebGPU in a browser panics.
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::module::{Module, ModuleMapper, Param};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+mod adam;
 mod config;
 mod stats;
 
+pub use adam::FlatAdam;
 pub use config::TrainerConfig;
 pub use stats::{Divergence, StepStats};
 
@@ -31,7 +33,7 @@ use crate::weights::{self, Precision, Weights};
 #[derive(Clone)]
 struct Snapshot {
     model: Vae,
-    optimizer: ModuleOptimizer,
+    optimizer: FlatAdam,
     order: Vec<i32>,
     cursor: usize,
     progress: Progress,
@@ -42,7 +44,7 @@ pub struct Trainer {
     config: TrainerConfig,
     device: Device,
     model: Vae,
-    optimizer: ModuleOptimizer,
+    optimizer: FlatAdam,
     train_images: Tensor<2>,
     heldout_images: Tensor<2>,
     order: Vec<i32>,
@@ -89,7 +91,7 @@ impl Trainer {
             Some(weights) => weights.into_model(&device)?,
             None => config.model.init(&device),
         };
-        let optimizer = AdamConfig::new().with_epsilon(1e-8).init();
+        let (optimizer, model) = FlatAdam::new(model);
         let mut trainer = Self {
             train_images: data.train.to_tensor(&device),
             heldout_images: config
@@ -218,7 +220,7 @@ impl Trainer {
             }
             (candidate, sums.expect("at least one step"))
         });
-        let weights = non_finite_probe(&self.model);
+        let weights = self.optimizer.parameter_sum();
         let [reconstruction, kl, weights] = read_scalars([reconstruction, kl, weights]).await?;
         let train = ElboStats::new(reconstruction / steps as f64, kl / steps as f64);
         let divergence = if train.is_finite() && weights.is_finite() {
@@ -266,7 +268,8 @@ impl Trainer {
                 })
             }
         }
-        self.model = self.model.clone().map(&mut Poison { done: false });
+        let poisoned = self.model.clone().map(&mut Poison { done: false });
+        self.model = self.optimizer.reload_parameters(poisoned);
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -319,27 +322,4 @@ impl Trainer {
         };
         weights::export(&self.model.valid(), Some(training), precision).await
     }
-}
-
-/// Σ w over every parameter: finite while every weight is (overflowing f32 would take weights
-/// near 10³³, far past any this model reaches before its loss stops being finite), NaN or
-/// infinite as soon as one is not. Computed on the device, so the check costs one more scalar
-/// in the chunk's readback instead of reading the weights. A plain sum: multiplying by 0 first
-/// (which makes any finite sum exactly 0) costs one more GPU kernel per parameter per chunk.
-fn non_finite_probe(model: &Vae) -> Tensor<1> {
-    struct Probe {
-        sum: Option<Tensor<1>>,
-    }
-    impl ModuleVisitor for Probe {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let total = param.val().detach().sum();
-            self.sum = Some(match self.sum.take() {
-                Some(sum) => sum + total,
-                None => total,
-            });
-        }
-    }
-    let mut probe = Probe { sum: None };
-    model.visit(&mut probe);
-    probe.sum.expect("the model has parameters")
 }
