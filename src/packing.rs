@@ -58,7 +58,8 @@ pub trait PackOps: Backend {
     ) -> FloatTensor<Self> {
         let device = a.device();
         let dtype = a.dtype().into();
-        let flat = Self::float_zeros(Shape::new([length]), &device, dtype);
+        // Not zeros: each packing call zeroes its own range, and together they cover it all.
+        let flat = Self::float_empty(Shape::new([length]), &device, dtype);
         Self::pack_into(flat, a, b, c, d, e, f, placement)
     }
 

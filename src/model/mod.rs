@@ -218,15 +218,6 @@ impl VaeConfig {
             .fold(0, |sum, &(w, b)| sum.saturating_add(w).saturating_add(b))
     }
 
-    /// Values in the largest single parameter tensor.
-    pub fn largest_parameter_count(&self) -> u64 {
-        self.parameter_shapes()
-            .iter()
-            .map(|&(w, b)| w.max(b))
-            .max()
-            .unwrap_or(0)
-    }
-
     /// (weight, bias) values of every layer of [`VaeConfig::init`]'s model.
     fn parameter_shapes(&self) -> Vec<(u64, u64)> {
         let (input, hidden, latent) = (
