@@ -96,7 +96,7 @@ const GIB = 2 ** 30;
  * The worker's wasm32 memory can never pass 4 GiB, and measured in the release wasm it grows
  * up to 1.15× the estimate (the allocator's own overhead), with an evaluation adding up to
  * about 0.2 GB: 2 GiB estimated is about 2.5 GB of wasm memory, well under the ceiling. It
- * refuses only the convolutional model with L = 16 above batch 585.
+ * refuses only the convolutional model with L = 16 above batch 582.
  */
 const CPU_STEP_BYTES = 2 * GIB;
 /** No setting needs a single tensor over 0.27 GB on the CPU path. */
