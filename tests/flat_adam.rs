@@ -7,6 +7,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use burn::backend::Dispatch;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
@@ -14,7 +15,7 @@ use burn::tensor::Distribution;
 use common::{block_on, values};
 use latent_lab::model::VaeConfig;
 use latent_lab::objective::elbo_terms;
-use latent_lab::packing::{Layout, PACK_INPUTS, SEGMENT_ALIGNMENT};
+use latent_lab::packing::{Layout, PACK_INPUTS, PackOps, Placement, SEGMENT_ALIGNMENT};
 use latent_lab::trainer::FlatAdam;
 
 /// The devices to test on: the CPU, and burn's GPU backend when LATENT_LAB_TEST_GPU is set (wgpu
@@ -88,6 +89,40 @@ fn packing_matches_cat_and_unpacking_gives_each_tensor_back() {
                 "tensor {index} on {device:?}"
             );
         }
+    }
+}
+
+/// A packing call into a buffer that holds other values: its inputs' values, zeros over their
+/// padding, and the rest of the buffer as it was. A GPU's fresh buffer holds anything, so the
+/// padding is zero only because each call writes it.
+#[test]
+fn packing_into_a_used_buffer_zeroes_only_its_padding() {
+    for device in devices() {
+        let a = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device).into_dispatch();
+        let b = Tensor::<2>::from_floats([[4.0, 5.0], [6.0, 7.0]], &device)
+            .transpose()
+            .into_dispatch();
+        let used = Tensor::<1>::full([3 * SEGMENT_ALIGNMENT], 9.0, &device).into_dispatch();
+        let mut offsets = [0; PACK_INPUTS];
+        offsets[1] = SEGMENT_ALIGNMENT;
+        let placement = Placement {
+            start: 0,
+            end: 2 * SEGMENT_ALIGNMENT,
+            used: 2,
+            offsets,
+        };
+        let [c, d, e, f] = std::array::from_fn(|_| a.clone());
+        let packed = Dispatch::pack_into(used, a, b, c, d, e, f, placement);
+        let mut expected = vec![1.0, 2.0, 3.0];
+        expected.resize(SEGMENT_ALIGNMENT, 0.0);
+        expected.extend([4.0, 6.0, 5.0, 7.0]);
+        expected.resize(2 * SEGMENT_ALIGNMENT, 0.0);
+        expected.resize(3 * SEGMENT_ALIGNMENT, 9.0);
+        assert_eq!(
+            values(Tensor::<1>::from_dispatch(packed)),
+            expected,
+            "on {device:?}"
+        );
     }
 }
 
