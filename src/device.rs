@@ -180,8 +180,8 @@ pub async fn read_concatenated(tensors: Vec<Tensor<1>>, what: &str) -> Result<Ve
     if tensors.is_empty() {
         return Ok(Vec::new());
     }
-    let expected: usize = tensors.iter().map(|t| t.dims()[0]).sum();
     let layout = Layout::back_to_back(tensors.iter().map(|t| t.shape()).collect());
+    let expected = layout.len();
     let values = layout
         .pack(
             tensors
